@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Set up and run the whole test suite: lint, types, then every test (fast, slow and marked ones).
+# Needs only Python >= 3.11 and Debian; everything else is installed here from the package registries.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+
+"$PY" -m venv .venv
+.venv/bin/pip install -q --upgrade pip
+.venv/bin/pip install -q -e '.[test]'
+
+echo "== ruff" && .venv/bin/ruff check src tests benchmarks && .venv/bin/ruff format --check src tests benchmarks
+echo "== mypy" && .venv/bin/mypy
+echo "== pytest" && .venv/bin/pytest -q -p no:cacheprovider "$@"

@@ -1,0 +1,156 @@
+"""`liuyu init`, `catalog`, `versions`, `diff`, `rollback`, `audit`: the workspace and its versions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.table import Table
+
+from liuyu.cli.options import WorkspaceOpt, console, workspace
+from liuyu.workspace import init_workspace
+
+
+def init(
+    path: Annotated[Path, typer.Argument(help="Folder to create the workspace in 工作区目录")],
+    basin: Annotated[str, typer.Option(help="Basin name 流域名称")] = "流域",
+    basin_en: Annotated[str, typer.Option(help="Basin name in English")] = "Basin",
+    analysis_crs: Annotated[
+        str, typer.Option(help="Projected CRS for areas and slopes 分析坐标系")
+    ] = "EPSG:4548",
+) -> None:
+    """Create a workspace 创建工作区: liuyu.toml, the store, sources/ and reports/."""
+    ws = init_workspace(path, basin_name=basin, basin_name_en=basin_en, analysis_crs=analysis_crs)
+    console.print(f"已创建工作区 Created workspace [bold]{ws.root}[/]")
+    ws.close()
+
+
+def catalog(ws_path: WorkspaceOpt = None) -> None:
+    """Print the catalogue 数据目录: every category, its version and feature count."""
+    with workspace(ws_path) as ws:
+        df = ws.catalog()
+        table = Table(title=f"{ws.config.basin.name} — 数据目录 Catalogue ({ws.root})")
+        for col in (
+            "code 代码",
+            "名称",
+            "name",
+            "geometry",
+            "version 版本",
+            "features 要素数",
+            "updated 更新 (UTC)",
+        ):
+            table.add_column(col, overflow="fold")
+        for r in df.itertuples():
+            table.add_row(
+                r.code,
+                r.name_zh,
+                r.name_en,
+                r.geometry,
+                "—" if pd.isna(r.version) else str(r.version),
+                f"{r.features:,}",
+                "—" if pd.isna(r.updated) else str(r.updated)[:19],
+            )
+        console.print(table)
+
+
+def versions(
+    category: Annotated[str, typer.Argument(help="Category code 类别代码")],
+    ws_path: WorkspaceOpt = None,
+) -> None:
+    """List a category's versions with their provenance 版本与来源."""
+    with workspace(ws_path) as ws:
+        table = Table(title=f"{category} — versions 版本")
+        for col in (
+            "v",
+            "time (UTC)",
+            "kind",
+            "user",
+            "agency",
+            "jurisdiction",
+            "source",
+            "checksum",
+            "licence",
+            "features",
+            "+",
+            "~",
+            "-",
+            "note",
+        ):
+            table.add_column(col, overflow="fold")
+        for v in ws.versions(category):
+            p = v.provenance
+            table.add_row(
+                str(v.version),
+                v.created_at[:19],
+                p.kind,
+                p.user,
+                p.agency or "",
+                p.jurisdiction or "",
+                p.source_name or "",
+                (p.source_checksum or "")[:12],
+                p.licence or "",
+                f"{v.n_features:,}",
+                str(v.n_added),
+                str(v.n_changed),
+                str(v.n_removed),
+                p.note or "",
+            )
+        console.print(table)
+
+
+def diff(
+    category: Annotated[str, typer.Argument(help="Category code 类别代码")],
+    from_version: Annotated[int, typer.Argument(help="Older version")],
+    to_version: Annotated[int, typer.Argument(help="Newer version")],
+    show: Annotated[int, typer.Option(help="How many keys to list per kind of change")] = 10,
+    ws_path: WorkspaceOpt = None,
+) -> None:
+    """What changed between two versions 版本差异: added, removed, changed features."""
+    with workspace(ws_path) as ws:
+        d = ws.diff(category, from_version, to_version)
+        console.print(
+            f"{category} v{from_version} → v{to_version}: "
+            f"[green]+{len(d.added)} 新增[/] [yellow]~{len(d.changed)} 修改[/] [red]-{len(d.removed)} 删除[/]"
+        )
+        for label, keys in (("added", d.added), ("changed", d.changed), ("removed", d.removed)):
+            if keys:
+                more = f" … (+{len(keys) - show})" if len(keys) > show else ""
+                console.print(f"  {label}: {', '.join(keys[:show])}{more}")
+
+
+def rollback(
+    category: Annotated[str, typer.Argument(help="Category code 类别代码")],
+    to_version: Annotated[int, typer.Argument(help="Version whose content becomes current again")],
+    user: Annotated[str, typer.Option(help="Who is doing this 操作人")] = "liuyu",
+    note: Annotated[str | None, typer.Option(help="Why 原因")] = None,
+    ws_path: WorkspaceOpt = None,
+) -> None:
+    """Roll a category back 回滚 (as a new version; history is kept)."""
+    with workspace(ws_path) as ws:
+        v = ws.rollback(category, to_version, user=user, note=note)
+        console.print(
+            f"{category}: version {v.version} = content of version {to_version} ({v.n_features:,} features)"
+        )
+
+
+def audit(
+    target: Annotated[str | None, typer.Option(help="Only this target, e.g. a category code")] = None,
+    limit: Annotated[int, typer.Option(help="How many entries")] = 50,
+    ws_path: WorkspaceOpt = None,
+) -> None:
+    """Show the audit log 审计日志: every write, who and when."""
+    with workspace(ws_path) as ws:
+        df = ws.store.audit_log(target=target, limit=limit)
+        table = Table(title="审计日志 Audit log")
+        for col in ("id", "at (UTC)", "user", "action", "target", "detail"):
+            table.add_column(col, overflow="fold")
+        for r in df.itertuples():
+            table.add_row(str(r.id), r.at[:19], r.user, r.action, r.target, r.detail or "")
+        console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    for fn in (init, catalog, versions, diff, rollback, audit):
+        app.command(fn.__name__)(fn)
