@@ -101,7 +101,8 @@ def test_raster_is_a_versioned_cog(workspace):
     assert v1.version == 1
     assert workspace.write_raster("dem", arr, tr, "EPSG:4548", nodata=-9999, unit="m") is None
     v2 = workspace.write_raster("dem", arr + 1, tr, "EPSG:4548", nodata=-9999, unit="m")
-    assert v2.version == 2
+    assert (v2.version, v2.n_added, v2.n_changed) == (2, 0, 1)
+    assert (v1.n_added, v1.n_changed) == (1, 0)
     path = workspace.raster_path("dem")
     with rasterio.open(path) as src:
         assert src.crs.to_epsg() == 4548 and src.read(1)[0, 0] == 1

@@ -116,9 +116,7 @@ def test_units_match_name_suffixes(code):
 
 
 def test_referenced_codelists_exist_and_none_is_orphaned():
-    referenced = {
-        f.codelist for cat in CATEGORIES.values() for f in cat.fields if f.codelist is not None
-    }
+    referenced = {f.codelist for cat in CATEGORIES.values() for f in cat.fields if f.codelist is not None}
     assert referenced == set(CODELISTS)
     for code in referenced:
         cl = CODELISTS[code]

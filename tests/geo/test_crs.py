@@ -119,9 +119,7 @@ def test_to_crs_round_trip_and_missing_geometries() -> None:
     assert projected[2] is None
     assert 400_000 < projected[0].x < 600_000
     back = to_crs(projected, DEFAULT_ANALYSIS_CRS, STORAGE_CRS)
-    np.testing.assert_allclose(
-        shapely.get_coordinates(back), shapely.get_coordinates(geoms), atol=1e-9
-    )
+    np.testing.assert_allclose(shapely.get_coordinates(back), shapely.get_coordinates(geoms), atol=1e-9)
 
 
 def test_to_crs_handles_offset_source_and_target() -> None:

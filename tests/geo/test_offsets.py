@@ -131,9 +131,7 @@ def _wgs_geometries() -> np.ndarray:
         [(116.8, 40.4), (117.1, 40.4), (117.1, 40.7), (116.8, 40.7)],
         holes=[[(116.9, 40.5), (117.0, 40.5), (117.0, 40.6)]],
     )
-    lines = shapely.MultiLineString(
-        [[(116.0, 40.9), (116.5, 41.2)], [(117.3, 41.0), (117.5, 40.6)]]
-    )
+    lines = shapely.MultiLineString([[(116.0, 40.9), (116.5, 41.2)], [(117.3, 41.0), (117.5, 40.6)]])
     return np.array([polygon, lines, None], dtype=object)
 
 

@@ -30,8 +30,8 @@ def test_failure_half_way_leaves_previous_version(gpkg, monkeypatch):
     before = gpkg.read_layer(TOWNSHIPS)
     original = LayerWriter._insert
 
-    def insert_then_fail(self, conn, frame, keys, hashes, version):
-        original(self, conn, frame, keys, hashes, version)  # rows retired and inserted ...
+    def insert_then_fail(self, conn, frame, wkb, keys, hashes, version):
+        original(self, conn, frame, wkb, keys, hashes, version)  # rows retired and inserted ...
         raise OSError("disk full")  # ... then the write dies before the version is recorded
 
     monkeypatch.setattr(LayerWriter, "_insert", insert_then_fail)

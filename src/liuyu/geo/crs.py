@@ -226,8 +226,7 @@ def _projected(geoms: npt.ArrayLike, crs: CRSLike, analysis_crs: CRSLike) -> Geo
     target = parse_crs(analysis_crs)
     if not target.is_projected:
         raise CRSError(
-            f"analysis CRS {target.name!r} is not projected: areas and lengths in degrees "
-            "mean nothing",
+            f"analysis CRS {target.name!r} is not projected: areas and lengths in degrees mean nothing",
             hint=f"set a projected analysis CRS in liuyu.toml, e.g. {DEFAULT_ANALYSIS_CRS}",
         )
     return to_crs(geoms, crs, target)

@@ -206,8 +206,6 @@ def gk_zone_candidates(
 
 def _candidates(bounds: tuple[float, float, float, float], cm: float) -> list[Candidate]:
     found = (
-        _geographic_candidates(*bounds)
-        + _prefixed_candidates(*bounds)
-        + _unprefixed_candidates(*bounds, cm)
+        _geographic_candidates(*bounds) + _prefixed_candidates(*bounds) + _unprefixed_candidates(*bounds, cm)
     )
     return sorted(found, key=lambda c: c.needs_transformation)  # stable: notes go last

@@ -17,13 +17,19 @@ from liuyu.catalog import Category
 from liuyu.errors import SchemaError
 from liuyu.store.base import SYSTEM_COLUMNS
 
-_PROMOTE = {"MultiPolygon": "Polygon", "MultiLineString": "LineString", "MultiPoint": "Point"}
+
+def _text(series: pd.Series) -> pd.Series:
+    """Python str values (None where missing) in an object column: cheap to hash and to bind."""
+    out = pd.Series(np.full(len(series), None, dtype=object), index=series.index)
+    present = series.notna().to_numpy()
+    out[present] = series[present].astype(str).to_numpy(dtype=object)
+    return out
 
 
 def _coerce(series: pd.Series, ftype: str, name: str) -> pd.Series:
     """One column to its canonical dtype; values that cannot be converted are an error."""
     if ftype == "string":
-        out = series.astype("string")
+        out = _text(series)
     elif ftype == "integer":
         try:
             out = pd.to_numeric(series, errors="raise").astype("Int64")
@@ -44,31 +50,35 @@ def _coerce(series: pd.Series, ftype: str, name: str) -> pd.Series:
                 f"field {name!r}: {int(bad.sum())} values are not dates, e.g. {series[bad].iloc[0]!r}"
             )
         fmt = "%Y-%m-%d" if ftype == "date" else "%Y-%m-%dT%H:%M:%SZ"
-        out = parsed.dt.strftime(fmt).astype("string")
+        out = _text(parsed.dt.strftime(fmt))
     else:  # pragma: no cover - the category model restricts the types
         raise SchemaError(f"field {name!r}: unknown type {ftype!r}")
     return out
 
 
-def promote_geometries(geoms: np.ndarray, target: str) -> np.ndarray:
-    """Single parts to the category's multi type (Polygon -> MultiPolygon), vectorized."""
-    single = _PROMOTE.get(target)
-    if single is None:
-        return geoms
+#: ISO WKB header of a one-part multi geometry (little-endian, type, count 1), by single-part type id.
+_MULTI_PREFIX = {
+    3: ("MultiPolygon", b"\x01\x06\x00\x00\x00\x01\x00\x00\x00"),
+    1: ("MultiLineString", b"\x01\x05\x00\x00\x00\x01\x00\x00\x00"),
+    0: ("MultiPoint", b"\x01\x04\x00\x00\x00\x01\x00\x00\x00"),
+}
+
+
+def geometry_wkb(frame: gpd.GeoDataFrame, geometry_type: str) -> np.ndarray:
+    """ISO little-endian WKB of every geometry, single parts promoted to the category's multi type.
+
+    The promotion is done on the WKB bytes (a one-part multi geometry is a 9-byte header before
+    the part's own WKB), which is exact and avoids building a million multi-part objects.
+    Computed once per write and used both for the content hash and for the stored blob.
+    """
+    geoms = np.asarray(frame.geometry.values, dtype=object)
+    wkb = shapely.to_wkb(geoms, byte_order=1, flavor="iso")
     types = shapely.get_type_id(geoms)
-    single_id = {"Polygon": 3, "LineString": 1, "Point": 0}[single]
-    mask = types == single_id
-    if mask.any():
-        out = geoms.copy()
-        maker = {
-            "Polygon": shapely.multipolygons,
-            "LineString": shapely.multilinestrings,
-            "Point": shapely.multipoints,
-        }[single]
-        parts = geoms[mask]
-        out[mask] = maker(parts, indices=np.arange(len(parts)))
-        return out
-    return geoms
+    for single, (multi, prefix) in _MULTI_PREFIX.items():
+        if multi == geometry_type:
+            mask = np.flatnonzero(types == single)
+            wkb[mask] = [prefix + w for w in wkb[mask]]
+    return wkb
 
 
 def normalize_frame(frame: gpd.GeoDataFrame, category: Category) -> gpd.GeoDataFrame:
@@ -95,38 +105,30 @@ def normalize_frame(frame: gpd.GeoDataFrame, category: Category) -> gpd.GeoDataF
         )
         out[f.name] = _coerce(col, f.type, f.name)
     jur = frame["jurisdiction"] if "jurisdiction" in frame.columns else pd.Series([None] * len(frame))
-    out["jurisdiction"] = jur.reset_index(drop=True).astype("string")
+    out["jurisdiction"] = _text(jur.reset_index(drop=True))
     out["extra"] = _pack_extra(frame, others)
-    geoms = promote_geometries(np.asarray(frame.geometry.values, dtype=object), category.geometry)
-    return gpd.GeoDataFrame(out, geometry=gpd.GeoSeries(geoms, crs=frame.crs).values, crs=frame.crs)
+    return gpd.GeoDataFrame(out, geometry=frame.geometry.reset_index(drop=True).values, crs=frame.crs)
 
 
 def _pack_extra(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
     """Unmapped columns as one JSON object per row (None where there are none)."""
     existing = frame["extra"].reset_index(drop=True) if "extra" in frame.columns else None
     if not columns:
-        return (existing if existing is not None else pd.Series([None] * len(frame))).astype("string")
+        return _text(existing if existing is not None else pd.Series([None] * len(frame)))
     records = frame[columns].reset_index(drop=True).astype(object)
     records = records.where(records.notna(), None)
     packed = [
         json.dumps(r, ensure_ascii=False, default=str, sort_keys=True) for r in records.to_dict("records")
     ]
-    return pd.Series(packed, dtype="string")
+    return pd.Series(packed, dtype=object)
 
 
-def geometry_wkb(frame: gpd.GeoDataFrame) -> np.ndarray:
-    """ISO little-endian WKB of every geometry: computed once, used for hashing and for writing."""
-    return shapely.to_wkb(np.asarray(frame.geometry.values, dtype=object), byte_order=1, flavor="iso")
-
-
-def content_hashes(frame: gpd.GeoDataFrame, wkb: np.ndarray | None = None) -> np.ndarray:
+def content_hashes(frame: gpd.GeoDataFrame, wkb: np.ndarray) -> np.ndarray:
     """A 64-bit fingerprint of every row (attributes, jurisdiction, extra and geometry).
 
     Geometries are hashed through their WKB, attributes through pandas' stable hashing, so the
     fingerprint depends on the content only, never on row order or the backend.
     """
-    if wkb is None:
-        wkb = geometry_wkb(frame)
     table = pd.DataFrame(frame.drop(columns=frame.geometry.name)).copy()
     table["__geom"] = pd.Series(wkb, dtype=object)
     hashed = pd.util.hash_pandas_object(table, index=False).to_numpy()
@@ -139,9 +141,9 @@ def feature_keys(frame: gpd.GeoDataFrame, category: Category, hashes: np.ndarray
     Duplicate keys in one delivery would make a diff ambiguous, so they are an error naming them.
     """
     if category.key is not None and category.key in frame.columns:
-        keys = frame[category.key].astype("string")
+        keys = frame[category.key]
         missing = keys.isna().to_numpy()
-        out = keys.to_numpy(dtype=object, na_value=None)
+        out = keys.to_numpy(dtype=object)
         if missing.any():
             out[missing] = np.char.add("#", hashes[missing].astype(str)).astype(object)
     else:

@@ -56,6 +56,10 @@ class GpkgStore(NetworkTables):
     @staticmethod
     def _connect(path: Path) -> sqlite3.Connection:
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        # WAL lets readers (the server) go on while an ingest writes; with WAL, synchronous=NORMAL
+        # cannot corrupt the file (a power cut may lose only the last commit, never half of one).
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA cache_size = -65536")
         gpkg_binary.register_sql_functions(conn)
         return conn
 
@@ -244,12 +248,12 @@ class GpkgStore(NetworkTables):
                 hint="reproject with liuyu.geo.to_crs (the ingest does this for you)",
             )
         norm = normalize_frame(frame, category)
-        wkb = geometry_wkb(norm)
+        wkb = geometry_wkb(norm, category.geometry)
         hashes = content_hashes(norm, wkb)
         keys = feature_keys(norm, category, hashes)
         writer = LayerWriter(self, category, scope)
         with self.transaction() as conn:
-            return writer.write(conn, norm.assign(_wkb=wkb), keys, hashes, provenance)
+            return writer.write(conn, norm, wkb, keys, hashes, provenance)
 
     def read_layer(
         self,
@@ -328,6 +332,7 @@ class GpkgStore(NetworkTables):
     def register_raster(self, raster: RasterVersion, provenance: Provenance) -> VersionInfo:
         with self.transaction() as conn:
             new = (self.current_version(raster.category) or 0) + 1
+            prev = self.raster(raster.category)
             conn.execute(
                 "INSERT INTO liuyu_rasters VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
@@ -342,7 +347,6 @@ class GpkgStore(NetworkTables):
                     raster.unit,
                 ),
             )
-            prev = self.raster(raster.category)
             info = VersionInfo(
                 raster.category, new, utc_now(), provenance, 1, int(prev is None), int(prev is not None), 0
             )

@@ -14,7 +14,7 @@ from liuyu.catalog import Category
 from liuyu.errors import StoreError
 from liuyu.store import gpkg_binary, gpkg_schema, rtree_bulk
 from liuyu.store.base import Provenance, Scope, VersionInfo, utc_now
-from liuyu.store.frames import _coerce
+from liuyu.store.frames import _coerce, _text
 
 if TYPE_CHECKING:
     from liuyu.store.gpkg import GpkgStore
@@ -69,6 +69,7 @@ class LayerWriter:
         self,
         conn: sqlite3.Connection,
         frame: gpd.GeoDataFrame,
+        wkb: np.ndarray,
         keys: np.ndarray,
         hashes: np.ndarray,
         provenance: Provenance,
@@ -89,7 +90,10 @@ class LayerWriter:
         retire = np.concatenate([removed_fids, changed_fids]).astype(np.int64).tolist()
         conn.executemany(f'UPDATE "{t}" SET version_to = ? WHERE fid = ?', [(version, f) for f in retire])
         write = is_new | is_changed
-        self._insert(conn, frame.loc[write], keys[write], hashes[write], version)
+        if write.all():  # a first load: no copy of a million rows
+            self._insert(conn, frame, wkb, keys, hashes, version)
+        else:
+            self._insert(conn, frame.loc[write], wkb[write], keys[write], hashes[write], version)
         total = conn.execute(f'SELECT count(*) FROM "{t}" WHERE version_to IS NULL').fetchone()[0]
         info = VersionInfo(
             t,
@@ -110,6 +114,7 @@ class LayerWriter:
         self,
         conn: sqlite3.Connection,
         frame: gpd.GeoDataFrame,
+        wkb: np.ndarray,
         keys: np.ndarray,
         hashes: np.ndarray,
         version: int,
@@ -137,7 +142,7 @@ class LayerWriter:
         fields = [f for f in self.category.field_names if frame[f].notna().any()]
         columns = [
             fids.tolist(),
-            gpkg_binary.encode(geoms, SRS, frame["_wkb"].to_numpy()),
+            gpkg_binary.encode(geoms, SRS, wkb),
             list(keys),
             hashes.astype(np.int64).tolist(),
             [version] * n,
@@ -227,7 +232,7 @@ def read_features(
     for f in category.fields:
         df[f.name] = _coerce(df[f.name], f.type, f.name)
     for c in ("feature_key", "jurisdiction", "extra"):
-        df[c] = df[c].astype("string")
+        df[c] = _text(df[c])
     df = df.set_index("fid")
     return gpd.GeoDataFrame(
         df, geometry=gpd.GeoSeries(geoms, index=df.index, crs=f"EPSG:{SRS}"), crs=f"EPSG:{SRS}"

@@ -77,6 +77,7 @@ def write_cog(
                 )
         digest = file_checksum(tmp)
         final = dest_dir / f"{category}-{digest[:16]}.tif"
+        os.chmod(tmp, 0o644)  # mkstemp makes it owner-only; QGIS and the server may run as others
         os.replace(tmp, final)
     finally:
         tmp.unlink(missing_ok=True)

@@ -1,0 +1,45 @@
+"""The `liuyu` command: one module per command group, errors printed without tracebacks."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from liuyu.cli import categories_cmd, demo_cmd, workspace_cmds
+from liuyu.cli.options import err_console
+from liuyu.errors import LiuyuError
+
+app = typer.Typer(
+    name="liuyu",
+    help="流域 Liuyu: one map and one monitoring network for a river basin. 一张图，一张网。",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+workspace_cmds.register(app)
+categories_cmd.register(app)
+demo_cmd.register(app)
+
+
+def main() -> None:
+    """Entry point: a LiuyuError becomes a clear message and exit code 1, never a traceback."""
+    try:
+        app(standalone_mode=False)
+    except LiuyuError as exc:
+        err_console.print(f"[bold red]错误 Error:[/] {exc.message}", highlight=False)
+        if exc.hint:
+            err_console.print(f"[yellow]→ {exc.hint}[/]", highlight=False)
+        sys.exit(1)
+    except typer.Abort:
+        err_console.print("已取消 Aborted.")
+        sys.exit(130)
+    except Exception as exc:  # click usage errors come through here in standalone_mode=False
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if isinstance(exc, click.exceptions.Exit):
+            sys.exit(exc.exit_code)
+        raise
