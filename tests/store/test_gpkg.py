@@ -5,8 +5,10 @@ from __future__ import annotations
 import sqlite3
 
 import geopandas as gpd
+import pandas as pd
 import pyogrio
 import pytest
+import shapely
 
 from conftest import township_frame
 from liuyu.catalog import get_category, load_categories
@@ -105,3 +107,19 @@ def test_missing_corrupt_and_foreign_files_are_clear_errors(tmp_path):
     sqlite3.connect(plain).execute("CREATE TABLE t (a)").connection.commit()
     with pytest.raises(StoreError, match="not a GeoPackage"):
         open_store(str(plain), tmp_path)
+
+
+def test_bulk_loaded_rtree_is_a_valid_sqlite_rtree(gpkg):
+    """Large writes pack the R-tree directly; SQLite's own checker must accept the result."""
+    n = 25_000
+    frame = township_frame(n)  # above the bulk threshold
+    frame["code"] = [f"T{i:06d}" for i in range(n)]
+    gpkg.write_layer(TOWNSHIPS, frame, PROV)
+    assert gpkg.conn.execute("SELECT rtreecheck('rtree_townships_geom')").fetchone()[0] == "ok"
+    hit = gpkg.read_layer(TOWNSHIPS, bbox=(116.81, 40.41, 116.84, 40.44))
+    assert len(hit) == frame.geometry.intersects(shapely.box(116.81, 40.41, 116.84, 40.44)).sum()
+    changed = frame.iloc[:10].copy()
+    changed["name"] = "改"
+    gpkg.write_layer(TOWNSHIPS, pd.concat([changed, frame.iloc[10:]]), PROV)  # small incremental change
+    assert gpkg.conn.execute("SELECT rtreecheck('rtree_townships_geom')").fetchone()[0] == "ok"
+    assert gpkg.conn.execute("SELECT count(*) FROM rtree_townships_geom").fetchone()[0] == n + 10

@@ -6,6 +6,7 @@ whichever store holds it: that is what makes a re-write of identical content a n
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import geopandas as gpd
@@ -96,17 +97,17 @@ def normalize_frame(frame: gpd.GeoDataFrame, category: Category) -> gpd.GeoDataF
         for c in frame.columns
         if c not in category.field_names and c != geom_col and c not in SYSTEM_COLUMNS
     ]
-    out = pd.DataFrame(index=pd.RangeIndex(len(frame)))
+    n = len(frame)
+    empty = pd.Series(np.full(n, None, dtype=object))
+    columns: dict[str, pd.Series] = {}
     for f in category.fields:
-        col = (
-            frame[f.name].reset_index(drop=True)
-            if f.name in frame.columns
-            else pd.Series([None] * len(frame), dtype="object")
-        )
-        out[f.name] = _coerce(col, f.type, f.name)
-    jur = frame["jurisdiction"] if "jurisdiction" in frame.columns else pd.Series([None] * len(frame))
-    out["jurisdiction"] = _text(jur.reset_index(drop=True))
-    out["extra"] = _pack_extra(frame, others)
+        present = f.name in frame.columns
+        col = frame[f.name].reset_index(drop=True) if present else empty
+        columns[f.name] = _coerce(col, f.type, f.name) if present else empty
+    jur = frame["jurisdiction"].reset_index(drop=True) if "jurisdiction" in frame.columns else empty
+    columns["jurisdiction"] = _text(jur)
+    columns["extra"] = _pack_extra(frame, others)
+    out = pd.DataFrame(columns, copy=False)
     return gpd.GeoDataFrame(out, geometry=frame.geometry.reset_index(drop=True).values, crs=frame.crs)
 
 
@@ -126,13 +127,36 @@ def _pack_extra(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
 def content_hashes(frame: gpd.GeoDataFrame, wkb: np.ndarray) -> np.ndarray:
     """A 64-bit fingerprint of every row (attributes, jurisdiction, extra and geometry).
 
-    Geometries are hashed through their WKB, attributes through pandas' stable hashing, so the
-    fingerprint depends on the content only, never on row order or the backend.
+    Each column is hashed with pandas' stable hashing, a missing value counts as 0, and the
+    columns are mixed with a per-column odd multiplier (by name, not position). So a column
+    that is empty in a delivery costs nothing and a row's hash does not depend on which other
+    columns happen to be filled: only on its own content, never on row order or the backend.
     """
-    table = pd.DataFrame(frame.drop(columns=frame.geometry.name)).copy()
-    table["__geom"] = pd.Series(wkb, dtype=object)
-    hashed = pd.util.hash_pandas_object(table, index=False).to_numpy()
-    return hashed.view(np.int64)
+    total = np.zeros(len(frame), dtype=np.uint64)
+    for name in [c for c in frame.columns if c != frame.geometry.name]:
+        col = frame[name]
+        present = col.notna().to_numpy()
+        if not present.any():
+            continue
+        values = col[present]
+        if pd.api.types.is_bool_dtype(values.dtype) or pd.api.types.is_integer_dtype(values.dtype):
+            raw = values.to_numpy(dtype=np.int64)
+        elif pd.api.types.is_float_dtype(values.dtype):
+            raw = values.to_numpy(dtype=np.float64)
+        else:
+            raw = values.to_numpy(dtype=object)
+        h = pd.util.hash_array(raw, categorize=False)
+        total[present] += h * _column_salt(name)
+    total += pd.util.hash_array(np.asarray(wkb, dtype=object), categorize=False) * _column_salt(
+        "__geometry__"
+    )
+    return total.view(np.int64)
+
+
+def _column_salt(name: str) -> np.uint64:
+    """An odd 64-bit multiplier derived from the column name (stable across runs and machines)."""
+    digest = hashlib.blake2b(name.encode("utf-8"), digest_size=8).digest()
+    return np.uint64(int.from_bytes(digest, "little") | 1)
 
 
 def feature_keys(frame: gpd.GeoDataFrame, category: Category, hashes: np.ndarray) -> np.ndarray:

@@ -90,9 +90,11 @@ def bulk_load(conn: sqlite3.Connection, rtree: str, ids: np.ndarray, bounds: np.
             conn, rtree, node_bytes, m, nodenos, group, cell_ids, eboxes, depth if li == depth else 0
         )
         if li == 0:
-            conn.executemany(
-                f'INSERT INTO "{rtree}_rowid" (rowid, nodeno) VALUES (?, ?)',
-                np.column_stack([eids, nodenos[group]]).tolist(),
+            # entry i of the leaf level sits in leaf node first + i // m: one JSON array of ids
+            # parsed by SQLite is twice as fast as binding a million pairs from Python
+            conn.execute(
+                f'INSERT INTO "{rtree}_rowid" (rowid, nodeno) SELECT value, ?2 + key / ?3 FROM json_each(?1)',
+                ("[" + ",".join(map(str, eids.tolist())) + "]", level_first[0], m),
             )
         else:
             conn.executemany(
