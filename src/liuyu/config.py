@@ -74,6 +74,13 @@ class MapConfig(BaseModel):
     basemap_url: str | None = None
 
 
+class CatalogConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    stale_after_days: int = Field(
+        default=365, ge=1, description="Data older than this is flagged stale in the catalogue"
+    )
+
+
 class WorkspaceConfig(BaseModel):
     """Everything in liuyu.toml. Unknown keys are errors, so a typo never passes silently."""
 
@@ -83,6 +90,7 @@ class WorkspaceConfig(BaseModel):
     store: StoreConfig = StoreConfig()
     jurisdictions: list[Jurisdiction] = Field(default_factory=list)
     map: MapConfig = MapConfig()
+    catalog: CatalogConfig = CatalogConfig()
 
     @field_validator("jurisdictions")
     @classmethod

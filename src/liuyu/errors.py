@@ -49,3 +49,7 @@ class SchemaError(LiuyuError, ValueError):
 
 class VersionError(LiuyuError, LookupError):
     """A layer version that does not exist."""
+
+
+class IngestError(LiuyuError, ValueError):
+    """A delivered file cannot be read or ingested as a whole (unreadable, unsafe, no CRS, ...)."""

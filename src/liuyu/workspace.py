@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -26,6 +26,9 @@ from liuyu.config import (
 from liuyu.errors import ConfigError, StoreError, WorkspaceError
 from liuyu.store import LayerDiff, Provenance, Scope, Store, VersionInfo, open_store
 from liuyu.store.rasters import file_checksum, write_cog
+
+if TYPE_CHECKING:
+    from liuyu.ingest.pipeline import IngestResult
 
 ENV_VAR = "LIUYU_WORKSPACE"
 SUBDIRS = ("sources", "reports", "rasters")
@@ -127,6 +130,56 @@ class Workspace:
         )
         scope = Scope(jurisdiction=jurisdiction) if scoped else None
         return self.store.write_layer(cat, frame, prov, scope=scope)
+
+    def ingest_layer(
+        self,
+        path: str | os.PathLike[str],
+        category: str,
+        *,
+        crs: str | None = None,
+        towgs84: str | None = None,
+        encoding: str | None = None,
+        agency: str | None = None,
+        jurisdiction: str | None = None,
+        layer: str | None = None,
+        dry_run: bool = False,
+        scope: str | None = None,
+        area: Any = None,
+        user: str = "liuyu",
+        licence: str | None = None,
+        note: str | None = None,
+        field_map: dict[str, str] | None = None,
+    ) -> IngestResult:
+        """Ingest an agency's file: read, reproject, standardize, validate, quarantine, version, report.
+
+        ``crs`` overrides the file's CRS ("EPSG:4548", "gcj02", "bd09"); ``towgs84`` gives the
+        Helmert parameters a Beijing 1954 / Xian 1980 file needs. ``scope`` is "all" (replace
+        the layer), "jurisdiction" (replace ``jurisdiction``'s features only; the default when
+        one is given) or "area" (replace the features whose representative point is in
+        ``area``: a polygon in EPSG:4490, WKT or a file; default the delivery's convex hull).
+        ``dry_run`` writes the report only. ``field_map`` maps source columns to fields
+        explicitly. The result holds the report, the version (None when the content did not
+        change or on a dry run), the accepted features and the quarantine records.
+        See :mod:`liuyu.ingest.pipeline`.
+        """
+        from liuyu.ingest.pipeline import IngestOptions, ingest_layer
+
+        options = IngestOptions(
+            crs=crs,
+            towgs84=towgs84,
+            encoding=encoding,
+            agency=agency,
+            jurisdiction=jurisdiction,
+            layer=layer,
+            dry_run=dry_run,
+            scope=scope,
+            area=area,
+            user=user,
+            licence=licence,
+            note=note,
+            field_map=field_map,
+        )
+        return ingest_layer(self, path, category, options)
 
     def read_layer(
         self,

@@ -177,3 +177,20 @@ def test_observations_append_is_idempotent(store):
     naive = obs.assign(phenomenon_time=obs["phenomenon_time"].dt.tz_localize(None))
     with pytest.raises(SchemaError, match="timezone"):
         store.append_observations(naive, PROV)
+
+
+def test_bbox_query_tests_geometry_not_envelope(store):
+    """OGC API Features: a bbox selects features whose geometry intersects it, not their envelope."""
+    from liuyu.store.query import BBox, FeatureQuery
+
+    frame = township_frame(2)
+    # an L-shaped township whose envelope covers the box's corner but whose geometry does not
+    frame.loc[1, "geometry"] = shapely.Polygon(
+        [(117.0, 40.0), (117.1, 40.0), (117.1, 40.01), (117.01, 40.01), (117.01, 40.1), (117.0, 40.1)]
+    )
+    store.write_layer(TOWNSHIPS, frame, PROV)
+    query = FeatureQuery(where=BBox(117.05, 40.05, 117.09, 40.09), limit=10)
+    assert store.count_features(TOWNSHIPS, query) == 0
+    assert len(store.query_features(TOWNSHIPS, query).keys) == 0
+    touching = FeatureQuery(where=BBox(117.05, 40.005, 117.09, 40.09), limit=10)
+    assert store.count_features(TOWNSHIPS, touching) == 1

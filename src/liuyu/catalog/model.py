@@ -12,6 +12,16 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, mo
 from liuyu.errors import CategoryError
 
 FieldType = Literal["string", "integer", "float", "boolean", "date", "datetime"]
+
+#: JSON Schema of each field type, as OGC queryables and tileset metadata publish it.
+JSON_SCHEMA_TYPES: dict[str, dict[str, str]] = {
+    "string": {"type": "string"},
+    "integer": {"type": "integer"},
+    "float": {"type": "number"},
+    "boolean": {"type": "boolean"},
+    "date": {"type": "string", "format": "date"},
+    "datetime": {"type": "string", "format": "date-time"},
+}
 GeometryType = Literal["Point", "MultiPoint", "MultiLineString", "MultiPolygon", "raster"]
 
 

@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from liuyu.cli import categories_cmd, demo_cmd, workspace_cmds
+from liuyu.cli import categories_cmd, demo_cmd, ingest_cmd, serve_cmd, workspace_cmds
 from liuyu.cli.options import err_console
 from liuyu.errors import LiuyuError
 
@@ -20,6 +20,8 @@ app = typer.Typer(
 workspace_cmds.register(app)
 categories_cmd.register(app)
 demo_cmd.register(app)
+serve_cmd.register(app)
+ingest_cmd.register(app)
 
 
 def main() -> None:

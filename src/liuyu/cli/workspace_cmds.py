@@ -9,6 +9,7 @@ import pandas as pd
 import typer
 from rich.table import Table
 
+from liuyu.cli.catalog_matrix import print_matrix
 from liuyu.cli.options import WorkspaceOpt, console, workspace
 from liuyu.workspace import init_workspace
 
@@ -53,6 +54,7 @@ def catalog(ws_path: WorkspaceOpt = None) -> None:
                 "—" if pd.isna(r.updated) else str(r.updated)[:19],
             )
         console.print(table)
+        print_matrix(ws)
 
 
 def versions(

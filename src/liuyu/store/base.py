@@ -13,8 +13,10 @@ from liuyu.errors import StoreError
 if TYPE_CHECKING:
     import geopandas as gpd
     import pandas as pd
+    from shapely.geometry.base import BaseGeometry
 
     from liuyu.catalog import Category
+    from liuyu.store.query import FeatureQuery, FeatureRows, LayerExtent
 
 #: Columns the store adds to every category table; category fields may not use these names.
 SYSTEM_COLUMNS = (
@@ -54,10 +56,21 @@ class Scope:
     """Which part of a layer a write replaces; features outside it are left as they are.
 
     A delivery from Hebei replaces Hebei's features only: ``Scope(jurisdiction="hebei")``.
-    ``None`` (the default for writes) replaces the whole layer.
+    ``area`` (a shapely polygon in the storage CRS, EPSG:4490) replaces the features whose
+    representative point lies in it, e.g. a key area surveyed in finer detail; with both set,
+    a feature must meet both. ``None`` (the default for writes) replaces the whole layer.
     """
 
     jurisdiction: str | None = None
+    area: BaseGeometry | None = None
+
+    @property
+    def label(self) -> str | None:
+        """How a version records its scope: "hebei", "area(minx,miny,maxx,maxy)" or both."""
+        parts = [self.jurisdiction] if self.jurisdiction else []
+        if self.area is not None:
+            parts.append("area(" + ",".join(f"{v:.4f}" for v in self.area.bounds) + ")")
+        return " & ".join(parts) or None
 
 
 @dataclass(frozen=True)
@@ -142,6 +155,26 @@ class Store(Protocol):
 
     def diff(self, category: Category, from_version: int, to_version: int) -> LayerDiff: ...
 
+    # --- feature queries (the HTTP API's reads: one page at a time) ---------------------
+    def query_features(self, category: Category, query: FeatureQuery, *, count: bool = False) -> FeatureRows:
+        """One page of the features matching ``query``, in a stable order across pages.
+
+        ``count=True`` also sets ``number_matched``, from the same snapshot as the page.
+        """
+        ...
+
+    def count_features(self, category: Category, query: FeatureQuery) -> int:
+        """How many features match ``query`` (its limit and offset ignored)."""
+        ...
+
+    def get_feature(self, category: Category, key: str, *, version: int | None = None) -> FeatureRows | None:
+        """The feature with this key in ``version`` (current when None), with ``extra``; None if absent."""
+        ...
+
+    def layer_extent(self, category: Category) -> LayerExtent:
+        """The bbox (storage CRS) and time interval of the layer, cheap enough for every request."""
+        ...
+
     def rollback(self, category: Category, to_version: int, provenance: Provenance) -> VersionInfo: ...
 
     # --- rasters ---------------------------------------------------------------------
@@ -164,6 +197,29 @@ class Store(Protocol):
     ) -> pd.DataFrame: ...
 
     def series(self) -> pd.DataFrame: ...
+
+    # --- quarantine: features ingests rejected ----------------------------------------
+    def add_quarantine(self, records: pd.DataFrame, *, user: str = "liuyu") -> int:
+        """Keep rejected features (columns of ``liuyu.ingest.quarantine.COLUMNS``); returns new rows.
+
+        Re-adding the same rejection (category, source checksum, row, reason, field) is a no-op.
+        """
+        ...
+
+    def quarantine(
+        self,
+        *,
+        ingest_id: str | None = None,
+        category: str | None = None,
+        record_id: int | None = None,
+        limit: int | None = None,
+    ) -> pd.DataFrame:
+        """Quarantine records (with their ``id``), newest first."""
+        ...
+
+    def quarantine_summary(self, *, category: str | None = None) -> pd.DataFrame:
+        """One row per ingest that rejected features: ingest_id, category, created_at, source, n, reasons."""
+        ...
 
     # --- audit -----------------------------------------------------------------------
     def audit_log(self, *, target: str | None = None, limit: int = 1000) -> pd.DataFrame: ...

@@ -167,7 +167,7 @@ def feature_keys(frame: gpd.GeoDataFrame, category: Category, hashes: np.ndarray
     if category.key is not None and category.key in frame.columns:
         keys = frame[category.key]
         missing = keys.isna().to_numpy()
-        out = keys.to_numpy(dtype=object)
+        out = keys.to_numpy(dtype=object, copy=True)  # writable under pandas copy-on-write
         if missing.any():
             out[missing] = np.char.add("#", hashes[missing].astype(str)).astype(object)
     else:

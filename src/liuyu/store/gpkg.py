@@ -14,11 +14,12 @@ import pandas as pd
 
 from liuyu.catalog import Category, load_categories
 from liuyu.errors import StoreError, VersionError
-from liuyu.store import gpkg_binary, gpkg_schema
+from liuyu.store import gpkg_binary, gpkg_quarantine, gpkg_query, gpkg_schema
 from liuyu.store.base import LayerDiff, Provenance, RasterVersion, Scope, VersionInfo, utc_now
 from liuyu.store.frames import content_hashes, feature_keys, geometry_wkb, normalize_frame
 from liuyu.store.gpkg_layers import LayerWriter, read_features
 from liuyu.store.gpkg_network import NetworkTables
+from liuyu.store.query import FeatureQuery, FeatureRows, LayerExtent
 
 STORAGE_SRS = 4490
 
@@ -272,6 +273,25 @@ class GpkgStore(NetworkTables):
         row = self.conn.execute(f'SELECT count(*) FROM "{category.code}" WHERE {where}', params).fetchone()
         return int(row[0])
 
+    # --- feature queries: see gpkg_query --------------------------------------------------------
+    def query_features(self, category: Category, query: FeatureQuery, *, count: bool = False) -> FeatureRows:
+        if query.version is not None:
+            self._check_version(category.code, query.version)
+        return gpkg_query.query_features(self.conn, category, query, count=count)
+
+    def count_features(self, category: Category, query: FeatureQuery) -> int:
+        if query.version is not None:
+            self._check_version(category.code, query.version)
+        return gpkg_query.count_features(self.conn, category, query)
+
+    def get_feature(self, category: Category, key: str, *, version: int | None = None) -> FeatureRows | None:
+        if version is not None:
+            self._check_version(category.code, version)
+        return gpkg_query.get_feature(self.conn, category, key, version=version)
+
+    def layer_extent(self, category: Category) -> LayerExtent:
+        return gpkg_query.layer_extent(self.conn, category)
+
     def _keys_at(self, code: str, version: int) -> pd.DataFrame:
         where, params = _valid_at(version)
         return pd.read_sql_query(
@@ -365,6 +385,25 @@ class GpkgStore(NetworkTables):
         return RasterVersion(
             row[0], row[1], row[2], row[3], row[4], (row[5], row[6], row[7], row[8]), row[9], row[10], row[11]
         )
+
+    # --- quarantine: see gpkg_quarantine ---------------------------------------------------------
+    def add_quarantine(self, records: pd.DataFrame, *, user: str = "liuyu") -> int:
+        return gpkg_quarantine.add_atomically(self, records, user)
+
+    def quarantine(
+        self,
+        *,
+        ingest_id: str | None = None,
+        category: str | None = None,
+        record_id: int | None = None,
+        limit: int | None = None,
+    ) -> pd.DataFrame:
+        return gpkg_quarantine.read(
+            self.conn, ingest_id=ingest_id, category=category, record_id=record_id, limit=limit
+        )
+
+    def quarantine_summary(self, *, category: str | None = None) -> pd.DataFrame:
+        return gpkg_quarantine.summary(self.conn, category=category)
 
     # --- audit -----------------------------------------------------------------------------------
     def audit_log(self, *, target: str | None = None, limit: int = 1000) -> pd.DataFrame:

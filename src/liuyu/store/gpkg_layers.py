@@ -12,7 +12,7 @@ import shapely
 
 from liuyu.catalog import Category
 from liuyu.errors import StoreError
-from liuyu.store import gpkg_binary, gpkg_schema, rtree_bulk
+from liuyu.store import gpkg_binary, gpkg_schema, gpkg_scope, rtree_bulk
 from liuyu.store.base import Provenance, Scope, VersionInfo, utc_now
 from liuyu.store.frames import _coerce, _text
 
@@ -43,9 +43,24 @@ class LayerWriter:
             f'SELECT fid, feature_key, content_hash, jurisdiction FROM "{t}" WHERE version_to IS NULL', conn
         )
 
-    def _apply_scope(self, frame: gpd.GeoDataFrame, keys: np.ndarray, current: pd.DataFrame) -> pd.DataFrame:
+    def _apply_scope(
+        self, conn: sqlite3.Connection, frame: gpd.GeoDataFrame, keys: np.ndarray, current: pd.DataFrame
+    ) -> pd.DataFrame:
         """Restrict the comparison to the scope; refuse features that belong outside it."""
-        if self.scope is None or self.scope.jurisdiction is None:
+        if self.scope is None:
+            return current
+        current = self._apply_jurisdiction(frame, keys, current)
+        if self.scope.area is not None:
+            current = gpkg_scope.restrict_to_area(
+                conn, self.category.code, frame, keys, current, self.scope.area
+            )
+        return current
+
+    def _apply_jurisdiction(
+        self, frame: gpd.GeoDataFrame, keys: np.ndarray, current: pd.DataFrame
+    ) -> pd.DataFrame:
+        assert self.scope is not None
+        if self.scope.jurisdiction is None:
             return current
         jur = self.scope.jurisdiction
         frame["jurisdiction"] = frame["jurisdiction"].fillna(jur)
@@ -74,7 +89,7 @@ class LayerWriter:
         hashes: np.ndarray,
         provenance: Provenance,
     ) -> VersionInfo | None:
-        current = self._apply_scope(frame, keys, self._current(conn))
+        current = self._apply_scope(conn, frame, keys, self._current(conn))
         cur_hash = pd.Series(current["content_hash"].to_numpy(), index=current["feature_key"].to_numpy())
         known = cur_hash.reindex(keys).to_numpy()
         is_new = pd.isna(known)
@@ -104,7 +119,7 @@ class LayerWriter:
             n_add,
             n_chg,
             n_rem,
-            scope=None if self.scope is None else self.scope.jurisdiction,
+            scope=None if self.scope is None else self.scope.label,
         )
         self.store._record_version(conn, info)
         self.touch_contents(conn, t)

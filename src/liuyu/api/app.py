@@ -1,0 +1,53 @@
+"""The FastAPI application: one app per workspace, its routers, and OGC exception bodies."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from liuyu.errors import CategoryError, LiuyuError, VersionError
+from liuyu.workspace import find_workspace
+
+
+def create_app(workspace: str | os.PathLike[str] | None = None) -> FastAPI:
+    """The API for one workspace (found like the CLI finds it when ``workspace`` is None).
+
+    The app holds only the workspace path; stores are opened per thread (see ``deps``), so
+    uvicorn workers and FastAPI's thread pool never share an SQLite connection.
+    """
+    from liuyu.api import ingest_routes, liuyu_routes, ogc_common, ogc_features, ogc_tiles, openapi, web
+
+    root = Path(find_workspace(workspace))
+    app = FastAPI(
+        title="Liuyu 流域",
+        description="One map and one monitoring network of a river basin: OGC API Features and Tiles.",
+        version="0.1.0",
+        openapi_url="/openapi.json",
+        docs_url="/api.html",
+        redoc_url=None,
+    )
+    app.state.root = root
+    app.include_router(ogc_common.router)
+    app.include_router(ogc_features.router)
+    app.include_router(ogc_tiles.router)
+    app.include_router(liuyu_routes.router)
+    app.include_router(web.router)
+    app.include_router(ingest_routes.router)
+    openapi.install(app)  # OpenAPI 3.0 (OGC oas30), not FastAPI's default 3.1
+
+    @app.exception_handler(LiuyuError)
+    async def _liuyu_error(request: Request, exc: LiuyuError) -> JSONResponse:
+        status = 404 if isinstance(exc, CategoryError | VersionError) else 400
+        return ogc_exception(status, exc.message, exc.hint)
+
+    return app
+
+
+def ogc_exception(status: int, detail: str, hint: str | None = None) -> JSONResponse:
+    """An OGC API exception body (code, description), as OGC API - Common prescribes."""
+    code = {400: "InvalidParameterValue", 404: "NotFound"}.get(status, "ServerError")
+    body = {"code": code, "description": detail if hint is None else f"{detail} ({hint})"}
+    return JSONResponse(body, status_code=status)

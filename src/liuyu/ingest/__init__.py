@@ -1,0 +1,1 @@
+"""Ingest: read any agency's delivery, standardize, validate, quarantine, report, version."""

@@ -1,0 +1,198 @@
+"""The web map in a real browser: Debian's headless Chromium driven by Playwright, on the demo basin."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+
+from liuyu.api import create_app
+from liuyu.api.web import front_end_installed
+from liuyu.catalog import load_categories
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
+STATION = "1101SZ001"  # the demo's Baihe provincial-boundary section: lab series of all Table 1 items
+IDLE = "() => { const m = window.liuyuMap; return !!m && m.loaded() && m.areTilesLoaded(); }"
+
+if not CHROMIUM.exists() or not front_end_installed():  # scripts/test.sh installs both
+    pytest.skip(
+        "needs /usr/bin/chromium and `npm ci --prefix src/liuyu/web` (scripts/test.sh installs them)",
+        allow_module_level=True,
+    )
+
+
+@pytest.fixture(scope="module")
+def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    from liuyu.demo import build_demo
+
+    root = tmp_path_factory.mktemp("map") / "demo"
+    build_demo(root, parcels=2_000).close()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(root), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Any, base_url: str) -> Iterator[Any]:
+    """The map, opened in Chinese, with its layers added and its first tiles drawn."""
+    context = browser.new_context(viewport={"width": 1400, "height": 860}, locale="zh-CN")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{base_url}/map")
+    page.wait_for_function("document.body.dataset.ready === 'layers'", timeout=30_000)
+    page.wait_for_function(IDLE, timeout=60_000)
+    yield page
+    context.close()
+    assert errors == [], errors
+
+
+def rendered_sources(page: Any) -> dict[str, int]:
+    return page.evaluate(
+        """() => {
+          const out = {};
+          for (const f of window.liuyuMap.queryRenderedFeatures()) out[f.source] = (out[f.source] ?? 0) + 1;
+          return out;
+        }"""
+    )
+
+
+def test_layer_tree_lists_every_category(page: Any) -> None:
+    codes = page.eval_on_selector_all("#layer-tree li[data-code]", "els => els.map(e => e.dataset.code)")
+    assert sorted(codes) == sorted(load_categories())
+    groups = page.eval_on_selector_all(
+        "#layer-tree section[data-group]", "els => els.map(e => e.dataset.group)"
+    )
+    assert groups == ["boundaries", "water", "terrain", "land", "protection", "network", "settlements"]
+    assert page.inner_text('li[data-code="stations"] .count') == "429"
+
+
+def test_features_are_drawn_from_the_vector_tiles(page: Any) -> None:
+    drawn = rendered_sources(page)
+    for code in ("basin", "counties", "rivers", "reservoirs", "protection_zones", "stations"):
+        assert drawn.get(code, 0) > 0, (code, drawn)
+    tiles = page.evaluate("window.liuyuMap.getSource('land_use').tiles[0]")
+    assert tiles.endswith("/collections/land_use/tiles/WebMercatorQuad/{z}/{y}/{x}")
+    assert "land_use" not in drawn
+    page.check('li[data-code="land_use"] input')
+    page.wait_for_function(IDLE, timeout=60_000)
+    assert rendered_sources(page).get("land_use", 0) > 0
+
+
+def test_language_toggle(page: Any) -> None:
+    assert page.inner_text("#btn-basin") == "全流域"
+    assert page.inner_text('li[data-code="rivers"] .lname') == "河流"
+    page.click("#btn-lang")
+    assert page.inner_text("#btn-basin") == "Whole basin"
+    assert page.inner_text('li[data-code="rivers"] .lname') == "Rivers"
+    assert page.inner_text('section[data-group="network"] h3').lower() == "monitoring network"
+    assert page.get_attribute("html", "lang") == "en"
+    page.click("#btn-lang")
+    assert page.inner_text("#btn-basin") == "全流域"
+
+
+def click_station(page: Any, base_url: str, code: str) -> dict[str, Any]:
+    station = page.evaluate(f"fetch('{base_url}/api/stations/{code}').then(r => r.json())")
+    page.evaluate(
+        "([lon, lat]) => { window.liuyuMap.jumpTo({center: [lon, lat], zoom: 12}); }",
+        [station["lon"], station["lat"]],
+    )
+    page.wait_for_function(IDLE, timeout=60_000)
+    x, y = page.evaluate(
+        "([lon, lat]) => { const p = window.liuyuMap.project([lon, lat]); return [p.x, p.y]; }",
+        [station["lon"], station["lat"]],
+    )
+    box = page.locator("#map").bounding_box()
+    page.mouse.click(box["x"] + x, box["y"] + y)
+    return station
+
+
+def test_click_a_station_opens_its_panel_and_chart(page: Any, base_url: str) -> None:
+    station = click_station(page, base_url, STATION)
+    page.wait_for_selector(f'#station-body[data-station="{STATION}"] #series-list li', timeout=15_000)
+    listed = page.eval_on_selector_all("#series-list li", "els => els.map(e => e.dataset.property)")
+    assert listed == [s["property"] for s in station["series"]] and "tp" in listed
+    page.wait_for_selector("#station-chart canvas", timeout=15_000)
+    assert page.get_attribute("#station-chart", "data-property") == "tp"
+    assert int(page.get_attribute("#station-chart", "data-points")) > 10
+    assert "白河入境" in page.inner_text("#panel .panel-title")
+    page.click('#series-list li[data-property="do"]')
+    page.wait_for_selector('#station-chart[data-property="do"] canvas', timeout=15_000)
+    # back to the whole basin, panel open: the picture an engineer sees first
+    page.click("#series-list li[data-property='tp']")
+    page.wait_for_selector('#station-chart[data-property="tp"] canvas', timeout=15_000)
+    page.click("#btn-basin")
+    page.wait_for_timeout(800)
+    page.wait_for_function(IDLE, timeout=60_000)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "map.png"))
+
+
+def test_search_zooms_to_the_hit(page: Any) -> None:
+    page.fill("#search-input", "密云水库")
+    page.wait_for_selector("#search-results li[data-index]", timeout=10_000)
+    first = page.get_attribute("#search-results li[data-index='0']", "data-category")
+    assert first == "reservoirs"
+    zoom_before = page.evaluate("window.liuyuMap.getZoom()")
+    page.press("#search-input", "Enter")
+    page.wait_for_function(f"window.liuyuMap.getZoom() > {zoom_before + 0.5}", timeout=10_000)
+    page.wait_for_selector('#panel:not([hidden]) table.attrs[data-category="reservoirs"]', timeout=10_000)
+    assert "密云水库" in page.inner_text("#panel .panel-title")
+
+
+def test_data_view(page: Any) -> None:
+    page.click("#btn-dataview")
+    page.wait_for_selector("#dataview:not([hidden]) table.datatable")
+    rows = page.eval_on_selector_all("#dataview tr[data-code]", "els => els.map(e => e.dataset.code)")
+    assert sorted(rows) == sorted(load_categories())
+    stations = page.eval_on_selector_all(
+        '#dataview tr[data-code="stations"] td[data-status]', "els => els.map(e => e.dataset.status)"
+    )
+    assert len(stations) == 2 and set(stations) <= {"present", "partial"}
+    statuses = page.eval_on_selector_all("#dataview td[data-status]", "els => els.map(e => e.dataset.status)")
+    assert set(statuses) <= {"present", "partial", "missing"} and "present" in statuses
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "map-dataview.png"))
+    page.keyboard.press("Escape")
+    assert page.is_hidden("#dataview")
