@@ -45,7 +45,14 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     from liuyu.demo import build_demo
 
     root = tmp_path_factory.mktemp("map") / "demo"
-    build_demo(root, parcels=2_000).close()
+    ws = build_demo(root, parcels=2_000)
+    # one real ingest, so the data view has a report to link to
+    meshes = ws.read_layer("village_meshes")[["code", "village_code", "name", "mesh_path", "geometry"]]
+    meshes.loc[meshes.index[0], "name"] = "更新的实景模型"
+    delivery = root.parent / "meshes.geojson"
+    meshes.to_file(delivery, engine="pyogrio")
+    assert ws.ingest_layer(delivery, "village_meshes").version is not None
+    ws.close()
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -190,6 +197,10 @@ def test_data_view(page: Any) -> None:
         '#dataview tr[data-code="stations"] td[data-status]', "els => els.map(e => e.dataset.status)"
     )
     assert len(stations) == 2 and set(stations) <= {"present", "partial"}
+    link = page.get_attribute('#dataview tr[data-code="village_meshes"] a.report', "href")
+    assert link is not None and link.endswith(".html")
+    report = page.request.get(page.url.rsplit("/", 1)[0] + "/" + link)
+    assert report.ok and "village_meshes" in report.text()
     statuses = page.eval_on_selector_all("#dataview td[data-status]", "els => els.map(e => e.dataset.status)")
     assert set(statuses) <= {"present", "partial", "missing"} and "present" in statuses
     ARTIFACTS.mkdir(exist_ok=True)
