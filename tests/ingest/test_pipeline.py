@@ -252,3 +252,31 @@ def test_stored_points_match_the_projected_source_exactly(workspace) -> None:
     r = ingest_delivery(workspace, delivery(f.to_crs("EPSG:4548")), "land_use")
     back = to_crs(r.accepted.geometry.values, "EPSG:4490", "EPSG:4548")
     assert shapely.equals_exact(back, f.to_crs("EPSG:4548").geometry.values, tolerance=1e-3).all()
+
+
+def test_basin_wide_delivery_gets_jurisdictions_by_location(tmp_path):
+    """No --jurisdiction: each feature goes to the jurisdiction of the county it lies in."""
+    import geopandas as gpd
+    import shapely
+
+    import liuyu
+
+    ws = liuyu.init(tmp_path / "ws")
+    counties = gpd.GeoDataFrame(
+        {"code": ["110118", "130824"], "name": ["密云区", "滦平县"], "jurisdiction": ["beijing", "hebei"]},
+        geometry=[shapely.box(116.5, 40.0, 117.0, 40.5), shapely.box(116.5, 40.5, 117.0, 41.0)],
+        crs="EPSG:4490",
+    )
+    ws.write_layer("counties", counties)
+    villages = gpd.GeoDataFrame(
+        {"code": ["1", "2", "3"], "name": ["甲村", "乙村", "丙村"]},
+        geometry=[shapely.Point(116.7, 40.2), shapely.Point(116.7, 40.8), shapely.Point(118.5, 40.2)],
+        crs="EPSG:4490",
+    )
+    src = tmp_path / "villages.geojson"
+    villages.to_file(src, engine="pyogrio")
+    result = ws.ingest_layer(src, "villages")
+    got = ws.read_layer("villages").set_index("code")["jurisdiction"]
+    assert result.version is not None
+    assert got["1"] == "beijing" and got["2"] == "hebei" and got["3"] is None
+    ws.close()

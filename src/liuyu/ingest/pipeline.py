@@ -21,7 +21,7 @@ import pandas as pd
 
 from liuyu.catalog import Category, get_category
 from liuyu.errors import IngestError
-from liuyu.ingest import checks, persist
+from liuyu.ingest import checks, jurisdiction, persist
 from liuyu.ingest import report as reports
 from liuyu.ingest.coordinates import to_storage
 from liuyu.ingest.delivery import Delivery
@@ -225,9 +225,16 @@ class _Run:
             )
 
     def _output(self, std: Standardized, accepted: np.ndarray) -> gpd.GeoDataFrame:
-        """The accepted rows in the category schema, with their jurisdiction."""
+        """The accepted rows in the category schema, with their jurisdiction.
+
+        ``--jurisdiction`` decides for the whole delivery; without it each feature gets the
+        jurisdiction of the county it lies in (a basin-wide delivery).
+        """
         out = std.frame.iloc[np.flatnonzero(accepted)].reset_index(drop=True)
-        out["jurisdiction"] = self.opts.jurisdiction
+        if self.opts.jurisdiction is not None:
+            out["jurisdiction"] = self.opts.jurisdiction
+        else:
+            out["jurisdiction"] = jurisdiction.by_location(self.ws, np.asarray(out.geometry.values))
         return out
 
     def _report(
