@@ -15,16 +15,17 @@ import pandas as pd
 from liuyu.catalog import Category, load_categories
 from liuyu.errors import StoreError, VersionError
 from liuyu.store import gpkg_binary, gpkg_quarantine, gpkg_query, gpkg_schema
-from liuyu.store.base import LayerDiff, Provenance, RasterVersion, Scope, VersionInfo, utc_now
+from liuyu.store.base import LayerDiff, Provenance, Scope, VersionInfo, utc_now
 from liuyu.store.frames import content_hashes, feature_keys, geometry_wkb, normalize_frame
 from liuyu.store.gpkg_layers import LayerWriter, read_features
 from liuyu.store.gpkg_network import NetworkTables
+from liuyu.store.gpkg_rasters import RasterTables
 from liuyu.store.query import FeatureQuery, FeatureRows, LayerExtent
 
 STORAGE_SRS = 4490
 
 
-class GpkgStore(NetworkTables):
+class GpkgStore(NetworkTables, RasterTables):
     """A Liuyu workspace's store in one GeoPackage file (``liuyu.gpkg``).
 
     Every category is a standard GPKG feature table named by its code, with an R-tree, so
@@ -269,7 +270,7 @@ class GpkgStore(NetworkTables):
         return read_features(self.conn, category, version=version, bbox=bbox, jurisdiction=jurisdiction)
 
     def count(self, category: Category, *, version: int | None = None) -> int:
-        where, params = _valid_at(version)
+        where, params = gpkg_query.valid_at(version)
         row = self.conn.execute(f'SELECT count(*) FROM "{category.code}" WHERE {where}', params).fetchone()
         return int(row[0])
 
@@ -293,7 +294,7 @@ class GpkgStore(NetworkTables):
         return gpkg_query.layer_extent(self.conn, category)
 
     def _keys_at(self, code: str, version: int) -> pd.DataFrame:
-        where, params = _valid_at(version)
+        where, params = gpkg_query.valid_at(version)
         return pd.read_sql_query(
             f'SELECT feature_key, content_hash FROM "{code}" WHERE {where}', self.conn, params=params
         ).set_index("feature_key")
@@ -348,44 +349,6 @@ class GpkgStore(NetworkTables):
             LayerWriter.touch_contents(conn, t)
         return info
 
-    # --- rasters --------------------------------------------------------------------------------
-    def register_raster(self, raster: RasterVersion, provenance: Provenance) -> VersionInfo:
-        with self.transaction() as conn:
-            new = (self.current_version(raster.category) or 0) + 1
-            prev = self.raster(raster.category)
-            conn.execute(
-                "INSERT INTO liuyu_rasters VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    raster.category,
-                    new,
-                    raster.path,
-                    raster.checksum,
-                    raster.crs,
-                    *raster.bounds,
-                    raster.width,
-                    raster.height,
-                    raster.unit,
-                ),
-            )
-            info = VersionInfo(
-                raster.category, new, utc_now(), provenance, 1, int(prev is None), int(prev is not None), 0
-            )
-            self._record_version(conn, info)
-        return info
-
-    def raster(self, code: str, version: int | None = None) -> RasterVersion | None:
-        sql = "SELECT * FROM liuyu_rasters WHERE category = ?"
-        params: tuple[Any, ...] = (code,)
-        if version is not None:
-            sql += " AND version = ?"
-            params += (version,)
-        row = self.conn.execute(sql + " ORDER BY version DESC LIMIT 1", params).fetchone()
-        if row is None:
-            return None
-        return RasterVersion(
-            row[0], row[1], row[2], row[3], row[4], (row[5], row[6], row[7], row[8]), row[9], row[10], row[11]
-        )
-
     # --- quarantine: see gpkg_quarantine ---------------------------------------------------------
     def add_quarantine(self, records: pd.DataFrame, *, user: str = "liuyu") -> int:
         return gpkg_quarantine.add_atomically(self, records, user)
@@ -413,12 +376,6 @@ class GpkgStore(NetworkTables):
             sql += " WHERE target = ? OR target LIKE ?"
             params += [target, f"{target}@%"]
         return pd.read_sql_query(sql + " ORDER BY id DESC LIMIT ?", self.conn, params=[*params, limit])
-
-
-def _valid_at(version: int | None) -> tuple[str, tuple[int, ...]]:
-    if version is None:
-        return "version_to IS NULL", ()
-    return "version_from <= ? AND (version_to IS NULL OR version_to > ?)", (version, version)
 
 
 def _split(script: str) -> list[str]:
