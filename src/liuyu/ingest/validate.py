@@ -19,23 +19,14 @@ import shapely
 
 from liuyu.catalog import Category
 from liuyu.geo import to_crs
+from liuyu.geo.types import GEOMETRY_TYPE_NAMES
 from liuyu.ingest.problems import ProblemLog
 
 STORAGE = "EPSG:4490"
 #: GEOS type ids: the single-part type a category's geometries are made of.
 PART_TYPE = {"MultiPolygon": 3, "MultiLineString": 1, "Point": 0, "MultiPoint": 0}
 ALLOWED = {"MultiPolygon": (3, 6), "MultiLineString": (1, 5), "Point": (0,), "MultiPoint": (0, 4)}
-TYPE_NAMES = {
-    -1: "None",
-    0: "Point",
-    1: "LineString",
-    2: "LinearRing",
-    3: "Polygon",
-    4: "MultiPoint",
-    5: "MultiLineString",
-    6: "MultiPolygon",
-    7: "GeometryCollection",
-}
+TYPE_NAMES = GEOMETRY_TYPE_NAMES
 OUTSIDE_BASIN_M = 1000.0
 
 

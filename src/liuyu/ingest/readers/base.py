@@ -17,6 +17,7 @@ import shapely
 from pyogrio.errors import DataLayerError, DataSourceError, FieldError, GeometryError
 
 from liuyu.errors import IngestError
+from liuyu.geo.types import GEOMETRY_TYPE_NAMES
 from liuyu.ingest.delivery import Delivery
 from liuyu.ingest.safety import sniff
 
@@ -101,16 +102,7 @@ def geometry_note(frame: gpd.GeoDataFrame) -> str | None:
     return "mixed geometry types: " + ", ".join(f"{n} {c}" for n, c in zip(labels, counts, strict=True))
 
 
-_TYPE_NAMES = {
-    0: "Point",
-    1: "LineString",
-    2: "LinearRing",
-    3: "Polygon",
-    4: "MultiPoint",
-    5: "MultiLineString",
-    6: "MultiPolygon",
-    7: "GeometryCollection",
-}
+_TYPE_NAMES = GEOMETRY_TYPE_NAMES
 
 
 def ogr_layers(path: Path | str, **kwargs: Any) -> list[str]:
