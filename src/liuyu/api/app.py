@@ -18,7 +18,16 @@ def create_app(workspace: str | os.PathLike[str] | None = None) -> FastAPI:
     The app holds only the workspace path; stores are opened per thread (see ``deps``), so
     uvicorn workers and FastAPI's thread pool never share an SQLite connection.
     """
-    from liuyu.api import ingest_routes, liuyu_routes, ogc_common, ogc_features, ogc_tiles, openapi, web
+    from liuyu.api import (
+        ingest_routes,
+        liuyu_routes,
+        ogc_common,
+        ogc_features,
+        ogc_tiles,
+        openapi,
+        sensorthings,
+        web,
+    )
 
     root = Path(find_workspace(workspace))
     app = FastAPI(
@@ -36,6 +45,7 @@ def create_app(workspace: str | os.PathLike[str] | None = None) -> FastAPI:
     app.include_router(liuyu_routes.router)
     app.include_router(web.router)
     app.include_router(ingest_routes.router)
+    app.include_router(sensorthings.router)
     openapi.install(app)  # OpenAPI 3.0 (OGC oas30), not FastAPI's default 3.1
 
     @app.exception_handler(LiuyuError)

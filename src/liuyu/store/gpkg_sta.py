@@ -1,0 +1,154 @@
+"""SQL for the SensorThings reads: each entity set as one SELECT over the network tables."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any
+
+import shapely
+
+from liuyu.store.gpkg_binary import decode
+
+ISO = "'%Y-%m-%dT%H:%M:%SZ'"
+
+#: Current stations; a Thing's id is the first fid its station code ever had, so it outlives versions.
+THINGS = (
+    "SELECT (SELECT min(a.fid) FROM stations a WHERE a.feature_key = s.feature_key) AS id, "
+    "s.code, s.name, s.kind, s.agency, s.river, s.role, s.water_type, s.target_class, "
+    "s.jurisdiction, s.geom FROM stations s WHERE s.version_to IS NULL"
+)
+
+
+def _datastreams(things: str) -> str:
+    """One Datastream per series, named after its station, property and method; its time range."""
+    return (
+        "SELECT d.series_id AS id, d.station_code, d.property_code, d.method, "
+        "coalesce(nullif(d.method, ''), 'unspecified') AS sensor_id, coalesce(d.unit, p.unit) AS unit, "
+        "coalesce(t.name, d.station_code) || ' · ' || coalesce(p.name_en, d.property_code) "
+        "|| ' (' || coalesce(nullif(d.method, ''), 'unspecified') || ')' AS name, "
+        "p.name_en AS property_name, p.name_zh AS property_name_zh, t.id AS thing_id, "
+        f"strftime({ISO}, (SELECT min(o.phenomenon_time) FROM observations o "
+        "WHERE o.series_id = d.series_id), 'unixepoch') AS time_first, "
+        f"strftime({ISO}, (SELECT max(o.phenomenon_time) FROM observations o "
+        "WHERE o.series_id = d.series_id), 'unixepoch') AS time_last "
+        "FROM series d LEFT JOIN observed_properties p ON p.code = d.property_code "
+        f"LEFT JOIN ({things}) t ON t.code = d.station_code"
+    )
+
+
+#: The current revision of each (series, time): a correction hides the value it replaced.
+OBSERVATIONS = (
+    "SELECT o.id, o.series_id AS datastream_id, o.phenomenon_time, "
+    f"strftime({ISO}, o.phenomenon_time, 'unixepoch') AS phenomenon_iso, o.value AS result, "
+    "o.censor, o.qc_flag, o.raw, o.revision FROM observations o WHERE NOT EXISTS (SELECT 1 "
+    "FROM observations n WHERE n.series_id = o.series_id AND n.phenomenon_time = o.phenomenon_time "
+    "AND n.revision > o.revision)"
+)
+OBSERVED_PROPERTIES = (
+    "SELECT code AS id, name_en AS name, name_zh, unit, definition, aliases FROM observed_properties"
+)
+SENSORS = "SELECT DISTINCT coalesce(nullif(method, ''), 'unspecified') AS id, method AS name FROM series"
+
+#: Stations of a workspace that has none yet (the stations table is made by the first write).
+NO_THINGS = (
+    "SELECT NULL AS id, NULL AS code, NULL AS name, NULL AS kind, NULL AS agency, NULL AS river, "
+    "NULL AS role, NULL AS water_type, NULL AS target_class, NULL AS jurisdiction, NULL AS geom WHERE 0"
+)
+
+
+def _source(conn: sqlite3.Connection, entity_set: str) -> str:
+    """The SELECT behind one entity set."""
+    things = THINGS if has_stations(conn) else NO_THINGS
+    sources = {
+        "Things": things,
+        "Locations": things,
+        "FeaturesOfInterest": things,
+        "Datastreams": _datastreams(things),
+        "Observations": OBSERVATIONS,
+        "ObservedProperties": OBSERVED_PROPERTIES,
+        "Sensors": SENSORS,
+    }
+    return sources[entity_set]
+
+
+@lru_cache(maxsize=64)
+def _prepared(wkt: str) -> shapely.Geometry:
+    geom = shapely.from_wkt(wkt)
+    shapely.prepare(geom)
+    return geom
+
+
+def _spatial(predicate: str) -> Any:
+    def test(blob: bytes | None, wkt: str) -> int | None:
+        if blob is None:
+            return None
+        geom = decode([blob])[0]
+        return int(bool(getattr(shapely, predicate)(geom, _prepared(wkt))))
+
+    return test
+
+
+def register_functions(conn: sqlite3.Connection) -> None:
+    """``liuyu_st_within(geom, wkt)`` and ``liuyu_st_intersects``: GPKG blob against WKT, lon/lat.
+
+    Per row in Python, which suits the few hundred stations they are used on (not observations).
+    """
+    for name in ("within", "intersects"):
+        conn.create_function(f"liuyu_st_{name}", 2, _spatial(name), deterministic=True)
+
+
+def select_entities(
+    conn: sqlite3.Connection,
+    entity_set: str,
+    where: Sequence[str],
+    params: Sequence[Any],
+    order: Sequence[str],
+    limit: int,
+    offset: int,
+) -> list[dict[str, Any]]:
+    """Rows of one entity set matching ``where`` (SQL over its columns, values bound), one page."""
+    register_functions(conn)
+    sql = f"SELECT * FROM ({_source(conn, entity_set)}) AS e WHERE {' AND '.join(where) or '1'}"
+    sql += f" ORDER BY {', '.join(order) or 'e.id'} LIMIT ? OFFSET ?"
+    cur = conn.execute(sql, [*params, limit, offset])
+    names = [c[0] for c in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def count_entities(
+    conn: sqlite3.Connection, entity_set: str, where: Sequence[str], params: Sequence[Any]
+) -> int:
+    """How many rows of one entity set match ``where``."""
+    register_functions(conn)
+    sql = f"SELECT count(*) FROM ({_source(conn, entity_set)}) AS e WHERE {' AND '.join(where) or '1'}"
+    return int(conn.execute(sql, list(params)).fetchone()[0])
+
+
+def has_stations(conn: sqlite3.Connection) -> bool:
+    """Whether the workspace has a stations table yet (a new workspace has none)."""
+    row = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'stations' AND type = 'table'").fetchone()
+    return row is not None
+
+
+#: The last observation of every series: one index descent per series on
+#: ``ix_observations_series_time`` (latest time, then highest revision), so the cost grows with the
+#: number of series times log(observations), not with the observations.
+LATEST = (
+    "SELECT s.series_id, s.station_code, s.property_code, s.method, coalesce(s.unit, p.unit) AS unit, "
+    f"strftime({ISO}, o.phenomenon_time, 'unixepoch') AS time, o.value, o.censor, o.qc_flag "
+    "FROM series s JOIN observations o ON o.id = (SELECT x.id FROM observations x "
+    "WHERE x.series_id = s.series_id ORDER BY x.phenomenon_time DESC, x.revision DESC LIMIT 1) "
+    "LEFT JOIN observed_properties p ON p.code = s.property_code"
+)
+
+
+def latest_values(conn: sqlite3.Connection, station_code: str | None = None) -> list[dict[str, Any]]:
+    """The last observation (time, value, censor, qc_flag) of every series, or of one station's."""
+    sql, params = LATEST, []
+    if station_code is not None:
+        sql, params = sql + " WHERE s.station_code = ?", [station_code]
+    cur = conn.execute(sql + " ORDER BY s.series_id", params)
+    names = [c[0] for c in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
