@@ -1,0 +1,280 @@
+"""Quality control of observations, vectorized over all series, with the rules as data (qc_rules.toml).
+
+Flags are bits of one integer ``qc_flag`` per observation (documented again in qc_rules.toml):
+
+====  ================  ===========================================================
+bit   name              meaning
+====  ================  ===========================================================
+1     suspect_range     outside the soft (plausible) range, inside the hard range
+2     spike             differs from both neighbours by more than ``spike``, same sign
+4     flat              in a run of >= ``flat.count`` identical values over >= ``flat.duration``
+8     censored          below ("<") or above (">") a detection / quantification limit
+16    rejected_range    outside the hard (physically possible) range: quarantine it
+32    rate_of_change    changed faster than ``max_rate`` per hour since the previous value
+====  ================  ===========================================================
+
+Gaps are not flags (they are where no observation is): :func:`find_gaps` lists them.
+"""
+
+from __future__ import annotations
+
+import enum
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from liuyu.errors import SchemaError
+from liuyu.network.properties import _raw as _raw_properties
+
+OBS_COLUMNS = ("series_id", "phenomenon_time", "value", "censor")
+_RULE_KEYS = {"hard", "soft", "spike", "max_rate", "flat", "interval"}
+_RULE_COLUMNS = [
+    "hard_min", "hard_max", "soft_min", "soft_max", "spike", "max_rate",
+    "flat_count", "flat_seconds", "interval_seconds",
+]  # fmt: skip
+
+
+class QCFlag(enum.IntFlag):
+    """The qc_flag bits; the values are also in qc_rules.toml [flags] and must agree."""
+
+    SUSPECT_RANGE = 1
+    SPIKE = 2
+    FLAT = 4
+    CENSORED = 8
+    REJECTED_RANGE = 16
+    RATE_OF_CHANGE = 32
+
+
+@dataclass(frozen=True)
+class QCRules:
+    """The rules in vectorizable form: one row per property, plus the gap settings."""
+
+    by_property: pd.DataFrame  # index property_code, columns _RULE_COLUMNS (NaN = no rule)
+    intervals: dict[str, float]  # method -> expected interval in seconds
+    gap_factor: float
+    flat_skip_methods: frozenset[str]
+
+
+def _seconds(text: str, where: str) -> float:
+    try:
+        return pd.Timedelta(text).total_seconds()
+    except ValueError as exc:
+        raise SchemaError(
+            f"qc_rules.toml {where}: {text!r} is not a duration", hint="e.g. '6h', '1D'"
+        ) from exc
+
+
+def _rule_row(code: str, rule: dict[str, Any]) -> list[float]:
+    unknown = set(rule) - _RULE_KEYS
+    if unknown:
+        raise SchemaError(
+            f"qc_rules.toml [rules.{code}]: unknown keys {sorted(unknown)}", hint=str(_RULE_KEYS)
+        )
+    hard = rule.get("hard", [np.nan, np.nan])
+    soft = rule.get("soft", [np.nan, np.nan])
+    flat = rule.get("flat", {})
+    interval = rule.get("interval")
+    return [
+        *map(float, hard),
+        *map(float, soft),
+        float(rule.get("spike", np.nan)),
+        float(rule.get("max_rate", np.nan)),
+        float(flat.get("count", np.nan)),
+        _seconds(flat["duration"], f"[rules.{code}].flat") if "duration" in flat else np.nan,
+        _seconds(interval, f"[rules.{code}].interval") if interval else np.nan,
+    ]
+
+
+def rules_from_dict(data: dict[str, Any]) -> QCRules:
+    """Validate parsed qc_rules.toml content into :class:`QCRules`."""
+    flags = {name.upper(): value for name, value in data.get("flags", {}).items()}
+    if flags != {f.name: f.value for f in QCFlag}:
+        raise SchemaError(
+            "qc_rules.toml [flags] disagrees with liuyu.network.qc.QCFlag", hint="keep them equal"
+        )
+    known = _raw_properties()["properties"]
+    unknown = sorted(set(data.get("rules", {})) - set(known))
+    if unknown:
+        raise SchemaError(
+            f"qc_rules.toml: rules for unknown properties {unknown}", hint="see properties.toml"
+        )
+    rows = {code: _rule_row(code, rule) for code, rule in data.get("rules", {}).items()}
+    frame = pd.DataFrame.from_dict(rows, orient="index", columns=_RULE_COLUMNS, dtype="float64")
+    gaps = data.get("gaps", {})
+    intervals = {m: _seconds(t, "[gaps]") for m, t in gaps.get("expected_interval", {}).items()}
+    skip = frozenset(data.get("flat", {}).get("skip_methods", []))
+    return QCRules(frame.rename_axis("property_code"), intervals, float(gaps.get("factor", 1.5)), skip)
+
+
+@cache
+def load_qc_rules() -> QCRules:
+    """The rules shipped in network/qc_rules.toml."""
+    text = resources.files("liuyu.network").joinpath("qc_rules.toml").read_text(encoding="utf-8")
+    return rules_from_dict(tomllib.loads(text))
+
+
+def _prepare(obs: pd.DataFrame, series: pd.DataFrame | None) -> pd.DataFrame:
+    """obs with property_code and method, positionally indexed, sorted by series and time."""
+    missing = [c for c in OBS_COLUMNS if c not in obs]
+    if missing:
+        raise SchemaError(f"observations lack columns {missing}", hint=f"expected {list(OBS_COLUMNS)}")
+    frame = obs.reset_index(drop=True)
+    for col in ("property_code", "method"):
+        if col not in frame:
+            if series is None or col not in series:
+                if col == "method":
+                    frame[col] = ""
+                    continue
+                raise SchemaError(
+                    "observations lack property_code", hint="add the column or pass series=[series_id, ...]"
+                )
+            frame[col] = frame["series_id"].map(series.set_index("series_id")[col])
+    frame["method"] = frame["method"].fillna("").astype(str)
+    frame["censor"] = frame["censor"].fillna("").astype(str)
+    frame["t"] = _epoch_seconds(frame["phenomenon_time"])
+    frame["_pos"] = np.arange(len(frame))
+    return frame.sort_values(["series_id", "t"], kind="stable").reset_index(drop=True)
+
+
+def _epoch_seconds(times: pd.Series) -> np.ndarray:
+    t = pd.to_datetime(times)
+    if isinstance(t.dtype, pd.DatetimeTZDtype):
+        t = t.dt.tz_convert("UTC").dt.tz_localize(None)
+    return t.astype("datetime64[ns]").to_numpy().astype("int64") / 1e9
+
+
+def _rules_for(frame: pd.DataFrame, rules: QCRules) -> pd.DataFrame:
+    return rules.by_property.reindex(frame["property_code"].to_numpy()).reset_index(drop=True)
+
+
+def _range_flags(v: np.ndarray, censor: np.ndarray, r: pd.DataFrame) -> np.ndarray:
+    def outside(lo: str, hi: str) -> np.ndarray:
+        low = (v < r[lo].to_numpy()) & (censor != ">")
+        high = (v > r[hi].to_numpy()) & (censor != "<")
+        return low | high
+
+    rejected = outside("hard_min", "hard_max")
+    suspect = outside("soft_min", "soft_max") & ~rejected
+    return np.where(rejected, int(QCFlag.REJECTED_RANGE), 0) | np.where(suspect, int(QCFlag.SUSPECT_RANGE), 0)
+
+
+def _neighbour_diffs(v: np.ndarray, sid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """v minus the previous and minus the next value of the same series (NaN at series ends)."""
+    same = sid[1:] == sid[:-1]
+    step = np.where(same, v[1:] - v[:-1], np.nan)
+    d_prev = np.concatenate([[np.nan], step])
+    d_next = np.concatenate([-step, [np.nan]])
+    return d_prev, d_next
+
+
+def _change_flags(v: np.ndarray, t: np.ndarray, sid: np.ndarray, r: pd.DataFrame) -> np.ndarray:
+    d_prev, d_next = _neighbour_diffs(v, sid)
+    thr = r["spike"].to_numpy()
+    with np.errstate(invalid="ignore"):
+        spike = (np.abs(d_prev) > thr) & (np.abs(d_next) > thr) & (np.sign(d_prev) == np.sign(d_next))
+        hours = np.concatenate([[np.nan], np.diff(t)]) / 3600.0
+        rate = np.abs(d_prev) / np.where(hours > 0, hours, np.nan) > r["max_rate"].to_numpy()
+    rate &= ~np.concatenate([[False], spike[:-1] & (sid[1:] == sid[:-1])])  # the way back from a spike
+    return np.where(spike, int(QCFlag.SPIKE), 0) | np.where(rate, int(QCFlag.RATE_OF_CHANGE), 0)
+
+
+def _flat_flags(frame: pd.DataFrame, v: np.ndarray, r: pd.DataFrame, rules: QCRules) -> np.ndarray:
+    sid, t = frame["series_id"].to_numpy(), frame["t"].to_numpy()
+    eligible = ~np.isnan(v) & (frame["censor"].to_numpy() == "")
+    eligible &= ~frame["method"].isin(rules.flat_skip_methods).to_numpy()
+    brk = np.ones(len(v), dtype=bool)
+    brk[1:] = (sid[1:] != sid[:-1]) | (v[1:] != v[:-1]) | ~eligible[1:] | ~eligible[:-1]
+    run = np.cumsum(brk) - 1
+    starts = np.flatnonzero(brk)
+    ends = np.append(starts[1:], len(v)) - 1
+    length = (ends - starts + 1)[run]
+    duration = (t[ends] - t[starts])[run]
+    flat = eligible & (length >= r["flat_count"].to_numpy()) & (duration >= r["flat_seconds"].to_numpy())
+    return np.where(flat, int(QCFlag.FLAT), 0)
+
+
+def run_qc(
+    obs: pd.DataFrame, series: pd.DataFrame | None = None, rules: QCRules | None = None
+) -> pd.DataFrame:
+    """Flag observations by the rules of their property; values are never changed.
+
+    Parameters
+    ----------
+    obs : DataFrame
+        ``series_id``, ``phenomenon_time``, ``value`` (canonical unit), ``censor``
+        ('' | '<' | '>'), and ``property_code`` (and optionally ``method``) unless ``series``
+        gives them.
+    series : DataFrame, optional
+        ``series_id``, ``property_code`` and optionally ``method``, to look them up.
+    rules : QCRules, optional
+        Defaults to network/qc_rules.toml.
+
+    Returns
+    -------
+    DataFrame
+        ``obs`` in its own order and index, with an int64 ``qc_flag`` column (see the module
+        docstring for the bits).
+    """
+    rules = rules or load_qc_rules()
+    frame = _prepare(obs, series)
+    if frame.empty:
+        return obs.assign(qc_flag=np.zeros(0, dtype="int64"))
+    r = _rules_for(frame, rules)
+    v = pd.to_numeric(frame["value"], errors="coerce").to_numpy(dtype="float64")
+    censor = frame["censor"].to_numpy(dtype=object)
+    uncensored = np.where(censor == "", v, np.nan)
+    sid = frame["series_id"].to_numpy()
+    flags = _range_flags(v, censor, r)
+    flags |= _change_flags(uncensored, frame["t"].to_numpy(), sid, r)
+    flags |= _flat_flags(frame, v, r, rules)
+    flags |= np.where(np.isin(censor, ["<", ">"]), int(QCFlag.CENSORED), 0)
+    ordered = np.empty(len(frame), dtype="int64")
+    ordered[frame["_pos"].to_numpy()] = flags
+    out = obs.copy()
+    out["qc_flag"] = ordered
+    return out
+
+
+def find_gaps(
+    obs: pd.DataFrame, series: pd.DataFrame | None = None, rules: QCRules | None = None
+) -> pd.DataFrame:
+    """Gaps longer than factor x the expected interval of each series (method, else property).
+
+    Returns
+    -------
+    DataFrame
+        ``series_id``, ``gap_start`` (last observation before), ``gap_end`` (first after),
+        ``expected_interval`` (Timedelta), one row per gap.
+    """
+    rules = rules or load_qc_rules()
+    frame = _prepare(obs, series)
+    by_method = frame["method"].map(rules.intervals).to_numpy(dtype="float64")
+    by_property = _rules_for(frame, rules)["interval_seconds"].to_numpy()
+    expected = np.where(np.isnan(by_method), by_property, by_method)
+    sid, t = frame["series_id"].to_numpy(), frame["t"].to_numpy()
+    after = np.flatnonzero((sid[1:] == sid[:-1]) & (np.diff(t) > rules.gap_factor * expected[1:])) + 1
+    times = frame["phenomenon_time"]
+    return pd.DataFrame(
+        {
+            "series_id": sid[after],
+            "gap_start": times.iloc[after - 1].to_numpy(),
+            "gap_end": times.iloc[after].to_numpy(),
+            "expected_interval": pd.to_timedelta(expected[after], unit="s"),
+        }
+    )
+
+
+def describe_flags(flags: pd.Series) -> pd.Series:
+    """Flag names joined with '|' ('' for 0), for reports and the map's station panel."""
+    arr = flags.fillna(0).astype("int64").to_numpy()
+    out = np.full(len(arr), "", dtype=object)
+    for flag in QCFlag:  # six bits, not rows
+        name = (flag.name or "").lower()
+        has = (arr & int(flag)) != 0
+        out = np.where(has & (out != ""), out + "|" + name, np.where(has, name, out))
+    return pd.Series(out, index=flags.index, dtype=object)
