@@ -6,7 +6,14 @@ import sys
 
 import typer
 
-from liuyu.cli import categories_cmd, demo_cmd, ingest_cmd, serve_cmd, workspace_cmds
+from liuyu.cli import (
+    categories_cmd,
+    demo_cmd,
+    ingest_cmd,
+    ingest_stations_cmd,  # noqa: F401  (registers `ingest stations`)
+    serve_cmd,
+    workspace_cmds,
+)
 from liuyu.cli.options import err_console
 from liuyu.errors import LiuyuError
 
