@@ -29,6 +29,7 @@ from liuyu.store.rasters import file_checksum, write_cog
 
 if TYPE_CHECKING:
     from liuyu.ingest.pipeline import IngestResult
+    from liuyu.network.ingest import ObservationIngestResult
 
 ENV_VAR = "LIUYU_WORKSPACE"
 SUBDIRS = ("sources", "reports", "rasters")
@@ -254,6 +255,23 @@ class Workspace:
     ) -> int:
         return self.store.append_observations(
             observations, self._provenance(user=user, agency=agency, source_name=source, note=note)
+        )
+
+    def ingest_observations(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        format: str = "auto",
+        mn_map: Any = None,
+        agency: str | None = None,
+        user: str = "liuyu",
+        dry_run: bool = False,
+    ) -> ObservationIngestResult:
+        """Ingest an observation file (long/wide sheet, HJ 212 log); see :mod:`liuyu.network.ingest`."""
+        from liuyu.network.ingest import ingest_observations
+
+        return ingest_observations(
+            self, path, format=format, mn_map=mn_map, agency=agency, user=user, dry_run=dry_run
         )
 
     # --- catalogue -----------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from liuyu.cli import (
     categories_cmd,
     demo_cmd,
     ingest_cmd,
+    ingest_obs_cmd,  # noqa: F401  (registers `ingest observations`)
     ingest_stations_cmd,  # noqa: F401  (registers `ingest stations`)
     serve_cmd,
     workspace_cmds,

@@ -27,6 +27,13 @@ def to_unix_seconds(times: pd.Series) -> np.ndarray:
     return times.dt.tz_convert("UTC").astype("datetime64[s, UTC]").astype("int64").to_numpy()
 
 
+def _qc_flags(observations: pd.DataFrame) -> np.ndarray:
+    """The rows' qc_flag as int64 (0 where not given: the table's default)."""
+    if "qc_flag" not in observations:
+        return np.zeros(len(observations), dtype=np.int64)
+    return pd.to_numeric(observations["qc_flag"]).fillna(0).astype("int64").to_numpy()
+
+
 class NetworkTables:
     """Mixin for GpkgStore: the station network's observations in the same SQLite file."""
 
@@ -65,7 +72,8 @@ class NetworkTables:
     def append_observations(self, observations: pd.DataFrame, provenance: Provenance) -> int:
         """Add observations in one batch; rows already stored for the same series and time are skipped.
 
-        Returns the number of rows inserted, so a re-run of the same file inserts 0.
+        Returns the number of rows inserted, so a re-run of the same file inserts 0. A
+        ``qc_flag`` column, when given, is stored with each row (else the table default, 0).
         """
         missing = [
             c for c in ("station_code", "property_code", "phenomenon_time", "value") if c not in observations
@@ -99,18 +107,21 @@ class NetworkTables:
             values = obs["value"].astype("float64").to_numpy(dtype=object, na_value=None)
             censor = obs["censor"].astype(object).where(obs["censor"].notna() & (obs["censor"] != ""), None)
             raw = obs["raw"].astype(object).where(obs["raw"].notna(), None)
+            flags = _qc_flags(observations)
             rows = zip(
                 sid[order].tolist(),
                 seconds[order].tolist(),
                 values[order].tolist(),
                 censor.to_numpy()[order].tolist(),
                 raw.to_numpy()[order].tolist(),
+                flags[order].tolist(),
                 strict=True,
             )
             before = conn.execute("SELECT total_changes()").fetchone()[0]
             conn.executemany(
-                "INSERT INTO observations (series_id, phenomenon_time, value, censor, raw, batch_id) "
-                f"SELECT ?1, ?2, ?3, ?4, ?5, {int(batch)} WHERE NOT EXISTS (SELECT 1 FROM observations "
+                "INSERT INTO observations "
+                "(series_id, phenomenon_time, value, censor, raw, qc_flag, batch_id) "
+                f"SELECT ?1, ?2, ?3, ?4, ?5, ?6, {int(batch)} WHERE NOT EXISTS (SELECT 1 FROM observations "
                 "WHERE series_id = ?1 AND phenomenon_time = ?2 AND revision = 0)",
                 rows,
             )
