@@ -2,65 +2,24 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-
 import httpx
 import ogc_data
 import pyogrio
 import pytest
 
+from live_server import liuyu_serve
+
 pytestmark = pytest.mark.slow
 N_CURRENT = ogc_data.N_PARCELS - 1
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    """`liuyu serve` in a subprocess on a free port, stopped after the module's tests.
-
-    A subprocess, not a thread: pyogrio keeps the GIL while GDAL waits for the next page, so a
-    server thread in the same process could never answer it.
-    """
+    """`liuyu serve` on a free port, stopped after the module's tests."""
     ws = ogc_data.build(tmp_path_factory.mktemp("live") / "ws")
     ws.close()
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k != "LIUYU_WORKSPACE"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "liuyu", "serve", "-w", str(ws.root), "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        assert proc.poll() is None, proc.stdout.read() if proc.stdout else "the server exited"
-        try:
-            if httpx.get(f"{url}/conformance", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.1)
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-    if proc.stdout:
-        proc.stdout.close()
+    with liuyu_serve(ws.root) as url:
+        yield url
 
 
 def test_gdal_has_the_oapif_driver():

@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import geopandas as gpd
@@ -16,6 +11,8 @@ import pandas as pd
 import pytest
 import shapely
 from fastapi.testclient import TestClient
+
+from live_server import liuyu_serve
 
 STA = "/sta/v1.1"
 N_RAIN = 250  # hourly, not a multiple of the page sizes used below
@@ -357,41 +354,11 @@ def test_latest_matches_brute_force(client, ws_root):
 
 
 # --- an independent client against a live server -------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(ws_root):
     """`liuyu serve` (uvicorn) in a subprocess on a free port of 127.0.0.1."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k != "LIUYU_WORKSPACE"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "liuyu", "serve", "-w", str(ws_root), "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=env,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        assert proc.poll() is None, "the server exited"
-        try:
-            if httpx.get(f"{url}{STA}", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.1)
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    with liuyu_serve(ws_root, ready=STA) as url:
+        yield url
 
 
 def test_httpx_follows_next_links_to_the_end(server):
