@@ -19,6 +19,7 @@ def create_app(workspace: str | os.PathLike[str] | None = None) -> FastAPI:
     uvicorn workers and FastAPI's thread pool never share an SQLite connection.
     """
     from liuyu.api import (
+        assess_routes,
         ingest_routes,
         liuyu_routes,
         ogc_common,
@@ -46,6 +47,7 @@ def create_app(workspace: str | os.PathLike[str] | None = None) -> FastAPI:
     app.include_router(web.router)
     app.include_router(ingest_routes.router)
     app.include_router(sensorthings.router)
+    app.include_router(assess_routes.router)
     openapi.install(app)  # OpenAPI 3.0 (OGC oas30), not FastAPI's default 3.1
 
     @app.exception_handler(LiuyuError)

@@ -7,6 +7,7 @@ import sys
 import typer
 
 from liuyu.cli import (
+    assess_cmd,
     categories_cmd,
     demo_cmd,
     ingest_cmd,
@@ -30,6 +31,7 @@ categories_cmd.register(app)
 demo_cmd.register(app)
 serve_cmd.register(app)
 ingest_cmd.register(app)
+assess_cmd.register(app)
 
 
 def main() -> None:

@@ -5,7 +5,8 @@ import * as maplibregl from "../vendor/maplibre-gl/maplibre-gl.mjs";
 import { api, esc, ROOT } from "./util.js";
 import { lang, nameOf, setLang, t, translatePage } from "./i18n.js";
 import {
-  DEFAULT_VISIBLE, DRAW_ORDER, LOCAL_CJK_FONT, STYLES, fallbackLayers, highlightLayer, setSectionClasses,
+  DEFAULT_VISIBLE, DRAW_ORDER, LOCAL_CJK_FONT, STYLES, WATER_CLASS_COLOURS, fallbackLayers, highlightLayer,
+  setSectionClasses,
 } from "./styles.js";
 import { closePanel, resizeChart, showFeature, showStation } from "./panels.js";
 import { closeDataView, openDataView, renderDataView } from "./dataview.js";
@@ -18,7 +19,7 @@ const CLICK_TOLERANCE = 4;
 
 const ctx = {
   config: null, catalog: [], categories: {}, codelists: {}, jurisdictions: [],
-  visible: new Set(DEFAULT_VISIBLE), layerIds: {}, selection: null,
+  visible: new Set(DEFAULT_VISIBLE), layerIds: {}, selection: null, periods: [], period: "",
 };
 let map = null;
 
@@ -204,6 +205,59 @@ function renderTree() {
   tree.innerHTML = html;
 }
 
+// --- water-quality classes by period ------------------------------------------------------------
+/** Class number of /api/assessments (1..6) → key of WATER_CLASS_COLOURS. */
+const CLASS_KEYS = { 1: "I", 2: "II", 3: "III", 4: "IV", 5: "V", 6: "worse_than_V" };
+const CLASS_LEGEND = [["II", "Ⅰ–Ⅱ"], ["III", "Ⅲ"], ["IV", "Ⅳ"], ["V", "Ⅴ"], ["worse_than_V", "劣Ⅴ"]];
+
+function renderAssessControl() {
+  let box = document.getElementById("assess-box");
+  if (!box) {
+    box = document.createElement("section");
+    box.id = "assess-box";
+    box.className = "group";
+    document.getElementById("layer-tree").before(box);
+    box.addEventListener("change", (e) => {
+      if (e.target.id === "assess-period") showPeriod(e.target.value);
+    });
+  }
+  const options = ctx.periods.map((p) => `<option value="${esc(p)}" ${p === ctx.period ? "selected" : ""}>${esc(p)}</option>`);
+  box.innerHTML = `<h3>${esc(t("assess.title"))}</h3>
+    <label>${esc(t("assess.period"))} <select id="assess-period">
+      <option value="">${esc(t(ctx.periods.length ? "assess.none" : "assess.nodata"))}</option>${options.join("")}</select></label>
+    <ul class="legend" style="display:${ctx.period ? "block" : "none"};margin-left:4px">${CLASS_LEGEND.map(([k, label]) => `<li><span class="swatch circle"
+      style="background:${WATER_CLASS_COLOURS[k]};border-color:${WATER_CLASS_COLOURS[k]}"></span>${esc(label)}</li>`).join("")}</ul>`;
+}
+
+/** Colour the water-quality sections by their class in `period` ("" = back to the station colours). */
+async function showPeriod(period) {
+  ctx.period = period;
+  renderAssessControl(); // the legend shows only while sections are coloured
+  if (!period) {
+    setSectionClasses(map, {});
+    return;
+  }
+  try {
+    const body = await api(`api/assessments?period=${encodeURIComponent(period)}`);
+    const classes = Object.fromEntries(body.assessments.filter((a) => CLASS_KEYS[a.class])
+      .map((a) => [a.station_code, CLASS_KEYS[a.class]]));
+    setVisible("stations", true);
+    setSectionClasses(map, classes);
+    status(`${t("assess.shown")} ${period}`);
+  } catch (err) {
+    status(`${t("assess.error")}: ${err.message}`, true);
+  }
+}
+
+async function loadPeriods() {
+  try {
+    ctx.periods = (await api("api/assessments/periods")).months;
+  } catch {
+    ctx.periods = [];
+  }
+  renderAssessControl();
+}
+
 // --- language -----------------------------------------------------------------------------------
 function applyLanguage() {
   translatePage();
@@ -214,6 +268,7 @@ function applyLanguage() {
   if (msg.dataset.key) msg.textContent = t(msg.dataset.key);
   if (!ctx.catalog.length) return;
   renderTree();
+  renderAssessControl();
   retranslateSearch(ctx);
   if (!document.getElementById("dataview").hidden) renderDataView(ctx, groupsInUse());
   if (ctx.selection && !document.getElementById("panel").hidden) select(ctx.selection.code, ctx.selection.props);
@@ -264,6 +319,7 @@ function createMap() {
   map.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-left");
   map.on("load", () => {
     addCategoryLayers();
+    loadPeriods();
     document.body.dataset.ready = "layers";
     map.once("idle", () => status("status.ready"));
   });

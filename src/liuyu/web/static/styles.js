@@ -270,7 +270,7 @@ export function highlightLayer(code, geometry) {
 /**
  * Hook for water-quality assessment results: colour the sections by their latest GB 3838 class.
  * `classes` maps a station code to a class key of WATER_CLASS_COLOURS ("I" … "worse_than_V").
- * Not called yet: it will be fed by the assessment routes once they exist.
+ * Called by the period selector (map.js) with the classes from /api/assessments.
  */
 export function setSectionClasses(map, classes) {
   const entries = Object.entries(classes ?? {}).filter(([, k]) => WATER_CLASS_COLOURS[k]);

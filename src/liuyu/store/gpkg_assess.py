@@ -1,0 +1,96 @@
+"""The ``assessments`` table of the GeoPackage store: section classes per period, a derived table.
+
+Created on first use (``CREATE TABLE IF NOT EXISTS``), so workspaces made before it existed keep
+working, and listed in gpkg_contents as an "attributes" table so QGIS shows it. Each row carries
+the fingerprint of the inputs it was computed from; a period's rows are replaced together.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pandas as pd
+
+TABLE = "assessments"
+COLUMNS = (
+    "period",
+    "station_code",
+    "water_type",
+    "class",
+    "label",
+    "target",
+    "met",
+    "main_pollutants",
+    "n_samples",
+    "standard",
+    "fingerprint",
+    "computed_at",
+)
+
+DDL = f"""
+CREATE TABLE IF NOT EXISTS {TABLE} (
+  id INTEGER PRIMARY KEY, period TEXT NOT NULL, station_code TEXT NOT NULL, water_type TEXT,
+  class INTEGER, label TEXT, target TEXT, met INTEGER, main_pollutants TEXT, n_samples INTEGER,
+  standard TEXT NOT NULL, fingerprint TEXT NOT NULL, computed_at TEXT NOT NULL,
+  UNIQUE (period, station_code))
+"""
+# Asia/Shanghai has had no daylight saving since 1991: local time is UTC+8 for every lab sample.
+_LOCAL_OFFSET_S = 8 * 3600
+
+
+def ensure_table(conn: sqlite3.Connection) -> None:
+    """Create the table if missing and list it in gpkg_contents for QGIS."""
+    conn.execute(DDL)
+    conn.execute(
+        "INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, description) "
+        "VALUES (?, 'attributes', ?, ?)",
+        (TABLE, "水质评价 Assessments", "GB 3838-2002 section classes per period (derived)"),
+    )
+
+
+def _exists(conn: sqlite3.Connection) -> bool:
+    row = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (TABLE,))
+    return row.fetchone() is not None
+
+
+def read(conn: sqlite3.Connection, period: str) -> pd.DataFrame:
+    """The stored rows of ``period`` (empty, with the columns, when none)."""
+    if not _exists(conn):
+        return pd.DataFrame(columns=list(COLUMNS))
+    cols = ", ".join(f'"{c}"' for c in COLUMNS)
+    frame = pd.read_sql_query(
+        f"SELECT {cols} FROM {TABLE} WHERE period = ? ORDER BY station_code", conn, params=(period,)
+    )
+    frame["met"] = frame["met"].astype("boolean")
+    return frame
+
+
+def replace(conn: sqlite3.Connection, period: str, rows: pd.DataFrame) -> None:
+    """Replace the rows of ``period`` by ``rows``; call inside the store's transaction."""
+    ensure_table(conn)
+    conn.execute(f"DELETE FROM {TABLE} WHERE period = ?", (period,))
+    frame = rows[list(COLUMNS)].astype(object)
+    frame = frame.where(rows[list(COLUMNS)].notna(), None)
+    cols = ", ".join(f'"{c}"' for c in COLUMNS)
+    conn.executemany(
+        f"INSERT INTO {TABLE} ({cols}) VALUES ({', '.join('?' * len(COLUMNS))})",
+        frame.itertuples(index=False, name=None),
+    )
+
+
+def assessed_periods(conn: sqlite3.Connection) -> list[str]:
+    """Periods with stored rows, newest first."""
+    if not _exists(conn):
+        return []
+    rows = conn.execute(f"SELECT DISTINCT period FROM {TABLE} ORDER BY period DESC").fetchall()
+    return [r[0] for r in rows]
+
+
+def lab_months(conn: sqlite3.Connection, method: str = "lab") -> list[str]:
+    """Local (UTC+8) months "YYYY-MM" with observations of ``method``, newest first."""
+    rows = conn.execute(
+        "SELECT DISTINCT strftime('%Y-%m', o.phenomenon_time + ?, 'unixepoch') AS m "
+        "FROM observations o JOIN series s USING (series_id) WHERE s.method = ? ORDER BY m DESC",
+        (_LOCAL_OFFSET_S, method),
+    ).fetchall()
+    return [r[0] for r in rows]
