@@ -5,38 +5,16 @@ from __future__ import annotations
 import geopandas as gpd
 import pandas as pd
 import pytest
-import shapely
 from fastapi.testclient import TestClient
 
 import liuyu
+from assess_data import lab, sections
 from liuyu.api import create_app
 
 
 def stations() -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame(
-        {
-            "code": ["S1", "S3"],
-            "name": ["断面一", "断面三"],
-            "kind": "water_quality",
-            "water_type": "river",
-            "target_class": ["II", "III"],
-            "jurisdiction": "beijing",
-            "geometry": [shapely.Point(116.8, 40.5), shapely.Point(117.0, 40.5)],
-        },
-        crs="EPSG:4490",
-    )
-
-
-def lab(station: str, local: str, values: dict[str, float]) -> pd.DataFrame:
-    time = pd.Timestamp(local, tz="Asia/Shanghai").tz_convert("UTC")
-    return pd.DataFrame(
-        {
-            "station_code": station,
-            "property_code": list(values),
-            "phenomenon_time": time,
-            "value": list(values.values()),
-            "method": "lab",
-        }
+    return sections([("S1", "river", "II", 116.8), ("S3", "river", "III", 117.0)]).assign(
+        name=["断面一", "断面三"]
     )
 
 

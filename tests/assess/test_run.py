@@ -7,44 +7,21 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import pytest
-import shapely
 
 import liuyu
+from assess_data import lab, sections
 from liuyu.assess.run import assess_period, class_proportions, latest_complete_month, parse_period
 from liuyu.errors import SchemaError
 from liuyu.workspace import Workspace
 
 
 def stations() -> gpd.GeoDataFrame:
-    rows = [
-        ("S1", "river", "II", 116.8),
-        ("S2", "lake_reservoir", "II", 116.9),
-        ("S3", "river", "III", 117.0),
-    ]
-    return gpd.GeoDataFrame(
-        {
-            "code": [r[0] for r in rows],
-            "name": [f"断面{r[0]}" for r in rows],
-            "kind": "water_quality",
-            "water_type": [r[1] for r in rows],
-            "target_class": [r[2] for r in rows],
-            "jurisdiction": "beijing",
-            "geometry": [shapely.Point(r[3], 40.5) for r in rows],
-        },
-        crs="EPSG:4490",
-    )
-
-
-def lab(station: str, local: str, values: dict[str, float]) -> pd.DataFrame:
-    time = pd.Timestamp(local, tz="Asia/Shanghai").tz_convert("UTC")
-    return pd.DataFrame(
-        {
-            "station_code": station,
-            "property_code": list(values),
-            "phenomenon_time": time,
-            "value": list(values.values()),
-            "method": "lab",
-        }
+    return sections(
+        [
+            ("S1", "river", "II", 116.8),
+            ("S2", "lake_reservoir", "II", 116.9),
+            ("S3", "river", "III", 117.0),
+        ]
     )
 
 
