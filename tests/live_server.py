@@ -25,12 +25,23 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def liuyu_serve(workspace: Path, *, ready: str = "/conformance", timeout: float = 30) -> Iterator[str]:
-    """Start the server, wait until ``ready`` answers 200, yield its base URL, stop it."""
+def liuyu_serve(
+    workspace: Path,
+    *,
+    ready: str = "/conformance",
+    timeout: float = 30,
+    workers: int = 1,
+    banner: list[str] | None = None,
+) -> Iterator[str]:
+    """Start the server, wait until ``ready`` answers 200, yield its base URL, stop it.
+
+    When a ``banner`` list is given, the four lines the command prints first are put in it.
+    """
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if k != "LIUYU_WORKSPACE"}
+    env = {**{k: v for k, v in os.environ.items() if k != "LIUYU_WORKSPACE"}, "COLUMNS": "200"}
+    args = ["serve", "-w", str(workspace), "--port", str(port), "--workers", str(workers)]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "liuyu", "serve", "-w", str(workspace), "--port", str(port)],
+        [sys.executable, "-m", "liuyu", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -38,6 +49,8 @@ def liuyu_serve(workspace: Path, *, ready: str = "/conformance", timeout: float 
     )
     url = f"http://127.0.0.1:{port}"
     try:
+        if banner is not None and proc.stdout:
+            banner.extend(proc.stdout.readline() for _ in range(4))
         deadline = time.monotonic() + timeout
         while True:
             assert proc.poll() is None, proc.stdout.read() if proc.stdout else "the server exited"

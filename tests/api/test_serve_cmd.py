@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 
 import httpx
 import ogc_data
 import pytest
+
+from live_server import liuyu_serve
 
 
 def liuyu(*args: str) -> subprocess.Popen[str]:
@@ -35,30 +35,10 @@ def test_a_wrong_workspace_is_a_clean_error(tmp_path):
 def test_serve_prints_urls_and_answers_with_two_workers(tmp_path):
     ws = ogc_data.build(tmp_path / "ws")
     ws.close()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = liuyu("serve", "-w", str(ws.root), "--port", str(port), "--workers", "2")
-    try:
-        banner = [proc.stdout.readline() for _ in range(4)] if proc.stdout else []
+    banner: list[str] = []
+    with liuyu_serve(ws.root, workers=2, banner=banner, timeout=60) as url:
         text = "".join(banner)
-        assert f"http://127.0.0.1:{port}/" in text and f"http://127.0.0.1:{port}/map" in text
+        assert f"{url}/" in text and f"{url}/map" in text
         assert "接口" in text and "Web map" in text
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                r = httpx.get(f"http://127.0.0.1:{port}/collections/land_use/items?limit=3", timeout=2)
-                break
-            except httpx.TransportError:
-                assert proc.poll() is None and time.monotonic() < deadline
-                time.sleep(0.2)
+        r = httpx.get(f"{url}/collections/land_use/items?limit=3", timeout=2)
         assert r.status_code == 200 and r.json()["numberMatched"] == ogc_data.N_PARCELS - 1
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        if proc.stdout:
-            proc.stdout.close()

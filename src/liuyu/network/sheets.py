@@ -13,7 +13,7 @@ import pandas as pd
 
 from liuyu.errors import SchemaError
 from liuyu.ingest.readers.header import HEADER_SEARCH_ROWS, is_unit, split_unit
-from liuyu.network.properties import _raw as _raw_properties
+from liuyu.network.properties import alias_key, code_for_alias
 from liuyu.network.times import blank, on_uniques, to_utc
 from liuyu.network.units import normalize_units
 
@@ -53,29 +53,12 @@ _ROLES = {
     "value": "值|数值|监测值|测定值|结果|监测结果|检测结果|浓度|value|result|concentration",
     "unit": "单位|计量单位|unit|units",
 }
-_BRACKETS = re.compile(r"[\s()\[\]{}（）【】〔〕<>《》]+")
 _TRAILING_BRACKET = re.compile(r"^(?P<name>.+?)\s*[(\[（【](?P<unit>[^()\[\]（）【】]+)[)\]）】]\s*$")
-
-
-def _key(text: Any) -> str:
-    """Matching key: NFKC, case-folded, spaces and brackets removed (``高锰酸盐指数（CODMn）``)."""
-    return _BRACKETS.sub("", unicodedata.normalize("NFKC", str(text)).casefold())
 
 
 @cache
 def _role_index() -> dict[str, str]:
-    return {_key(alias): role for role, aliases in _ROLES.items() for alias in aliases.split("|")}
-
-
-@cache
-def _property_index() -> dict[str, str | None]:
-    """Alias key → property code; a key claimed by two properties maps to None (ambiguous)."""
-    index: dict[str, str | None] = {}
-    for code, spec in _raw_properties()["properties"].items():
-        names = [code, spec.get("name_zh"), spec.get("name_en"), *spec.get("aliases", [])]
-        for key in {_key(n) for n in names if n}:
-            index[key] = code if index.get(key, code) == code else None
-    return index
+    return {alias_key(alias): role for role, aliases in _ROLES.items() for alias in aliases.split("|")}
 
 
 def _split(text: str) -> tuple[str, str | None]:
@@ -94,11 +77,7 @@ def match_property(header: str) -> tuple[str | None, str | None]:
     (('codmn', 'mg/L'), ('nh3n', None), (None, None))
     """
     name, unit = _split(str(header))
-    index = _property_index()
-    for key in (_key(name), _key(header)):
-        if index.get(key):
-            return index[key], unit
-    return None, unit
+    return code_for_alias(name) or code_for_alias(str(header)), unit
 
 
 def _unit_like(value: Any) -> bool:
@@ -127,7 +106,7 @@ def _roles(names: Iterable[str]) -> dict[str, str]:
     found: dict[str, str] = {}
     index = _role_index()
     for name in names:
-        role = index.get(_key(_split(name)[0])) or index.get(_key(name))
+        role = index.get(alias_key(_split(name)[0])) or index.get(alias_key(name))
         if role and role not in found:
             found[role] = name
     return found
