@@ -6,10 +6,13 @@ SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 APT=()
 command -v npm >/dev/null || APT+=(nodejs npm)
+# WeasyPrint (the bulletin's PDF) lays out text with Pango and HarfBuzz; a CJK font for the PDF
+# and for headless Chromium. (grep without -q: under pipefail an early exit would fail the pipe.)
+ldconfig -p | grep libpango-1.0 >/dev/null || APT+=(libpango-1.0-0 libpangoft2-1.0-0)
+ldconfig -p | grep libharfbuzz-subset >/dev/null || APT+=(libharfbuzz-subset0)
+fc-list :lang=zh 2>/dev/null | grep . >/dev/null || APT+=(fonts-wqy-microhei)
 if [ "${1:-}" = "--browser" ]; then
   [ -x /usr/bin/chromium ] || APT+=(chromium)
-  # a CJK font, so Chinese labels render in headless Chromium and in the test screenshots
-  fc-list :lang=zh 2>/dev/null | grep -q . || APT+=(fonts-wqy-microhei)
 fi
 if [ ${#APT[@]} -gt 0 ]; then
   $SUDO apt-get update -qq

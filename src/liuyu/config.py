@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -81,6 +81,73 @@ class CatalogConfig(BaseModel):
     )
 
 
+class AssessConfig(BaseModel):
+    """Settings of the water-quality assessment that the standards leave open (shared/DOMAIN.md §1)."""
+
+    model_config = ConfigDict(extra="forbid")
+    seasons: dict[str, list[int]] = Field(
+        default_factory=dict,
+        description="Months of the seasons (wet, normal, dry, flood, or new codes) over assess/seasons.toml",
+    )
+    lake_averaging: Literal["time_then_space", "pooled"] = Field(
+        default="time_then_space",
+        description="Lakes/reservoirs: mean per point over time, then over the points (2011 method, [U]); "
+        "or one mean of all samples",
+    )
+
+
+class AlertsConfig(BaseModel):
+    """Where new alerts are sent (``liuyu alerts check``); channels: entry points ``liuyu.alert_channels``."""
+
+    model_config = ConfigDict(extra="forbid")
+    channels: list[str] = Field(default_factory=lambda: ["log", "webhook"])
+    webhook_url: str | None = Field(default=None, description="POST each new alert as JSON to this URL")
+    timeout: float = Field(default=10.0, gt=0, description="Seconds to wait for the webhook")
+    retries: int = Field(default=3, ge=0, description="Further attempts after a failed POST")
+    backoff: float = Field(default=1.0, ge=0, description="Seconds before the first retry, doubling")
+
+
+class LedgerConfig(BaseModel):
+    """The problem ledger (``liuyu ledger``): limits of photo uploads."""
+
+    model_config = ConfigDict(extra="forbid")
+    photo_max_bytes: int = Field(default=10 * 1024**2, gt=0, description="Largest photo accepted, bytes")
+
+
+class AccessConfig(BaseModel):
+    """Who the API acts as until accounts exist (issue 8 replaces this with users and tokens)."""
+
+    model_config = ConfigDict(extra="forbid")
+    user: str = Field(default="local", description="User of requests without an X-Liuyu-User header")
+    role: Literal["admin", "editor", "viewer"] = "admin"
+    jurisdiction: str = Field(default="basin", description="beijing, hebei, ... or basin (everything)")
+    trust_headers: bool = Field(
+        default=True, description="Take the X-Liuyu-User/-Role/-Jurisdiction headers as the caller"
+    )
+
+
+class ReservoirLevels(BaseModel):
+    """Characteristic levels of one level station (m), judged by ``liuyu warnings``.
+
+    The warning levels themselves are data: manage/warning_rules.toml.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    station: str = Field(description="Code of the level station, e.g. the Miyun dam gauge")
+    flood_limit_m: float | None = Field(
+        default=None, description="Flood-season limit level 汛限水位, e.g. 147.0"
+    )
+    normal_pool_m: float | None = Field(default=None, description="Normal pool level 正常蓄水位, e.g. 157.5")
+
+
+class WarningsConfig(BaseModel):
+    """Rain and level warnings (liuyu.manage.warnings): per-station levels, evaluation on ingest."""
+
+    model_config = ConfigDict(extra="forbid")
+    on_ingest: bool = Field(default=True, description="Evaluate the warnings after each observation ingest")
+    levels: list[ReservoirLevels] = Field(default_factory=list)
+
+
 class WorkspaceConfig(BaseModel):
     """Everything in liuyu.toml. Unknown keys are errors, so a typo never passes silently."""
 
@@ -91,6 +158,11 @@ class WorkspaceConfig(BaseModel):
     jurisdictions: list[Jurisdiction] = Field(default_factory=list)
     map: MapConfig = MapConfig()
     catalog: CatalogConfig = CatalogConfig()
+    alerts: AlertsConfig = AlertsConfig()
+    assess: AssessConfig = AssessConfig()
+    warnings: WarningsConfig = WarningsConfig()
+    ledger: LedgerConfig = LedgerConfig()
+    access: AccessConfig = AccessConfig()
 
     @field_validator("jurisdictions")
     @classmethod

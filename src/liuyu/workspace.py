@@ -270,9 +270,15 @@ class Workspace:
         """Ingest an observation file (long/wide sheet, HJ 212 log); see :mod:`liuyu.network.ingest`."""
         from liuyu.network.ingest import ingest_observations
 
-        return ingest_observations(
+        before = None if dry_run else self.store.series()
+        result = ingest_observations(
             self, path, format=format, mn_map=mn_map, agency=agency, user=user, dry_run=dry_run
         )
+        if before is not None and result.counts.get("stored", 0):  # rain and level warnings (manage/)
+            from liuyu.manage.warnings_run import evaluate_after_ingest
+
+            evaluate_after_ingest(self, before)
+        return result
 
     # --- catalogue -----------------------------------------------------------------------------
     def catalog(self) -> pd.DataFrame:

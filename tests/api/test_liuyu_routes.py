@@ -158,11 +158,9 @@ def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for code, frame in _layers().items():
         ws.write_layer(code, frame)
     ws.store.upsert_properties(load_properties())
-    ws.append_observations(_observations())
     # a QC rule flagged one value (the store keeps the flag beside the raw value)
-    ws.store.conn.execute(  # type: ignore[attr-defined]
-        "UPDATE observations SET qc_flag = 2 WHERE value = 0.04"
-    )
+    obs = _observations()
+    ws.append_observations(obs.assign(qc_flag=(obs["value"] == 0.04).astype(int) * 2))
     ws.close()
     return root
 

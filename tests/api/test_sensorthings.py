@@ -117,6 +117,7 @@ def test_service_root_lists_entity_sets_and_conformance(client):
     assert names == {
         "Things",
         "Locations",
+        "HistoricalLocations",
         "Datastreams",
         "ObservedProperties",
         "Sensors",
@@ -184,8 +185,13 @@ def test_observation_shape_missing_and_censored(client):
 def test_top_skip_count_and_next_link(client):
     page = get(client, "/Observations", **{"$top": "100", "$count": "true"})
     assert page["@iot.count"] == len(observation_frame()) and len(page["value"]) == 100
-    assert "%24skip=100" in page["@iot.nextLink"]
+    assert "%24skiptoken=" in page["@iot.nextLink"] and "%24skip=" not in page["@iot.nextLink"]
     ids = [o["@iot.id"] for o in page["value"]]
+    following = client.get(page["@iot.nextLink"]).json()
+    assert (
+        following["value"][0]["@iot.id"]
+        == get(client, "/Observations", **{"$skip": "100"})["value"][0]["@iot.id"]
+    )
     skipped = get(client, "/Observations", **{"$top": "10", "$skip": "5"})["value"]
     assert [o["@iot.id"] for o in skipped] == ids[5:15]
     assert "@iot.nextLink" not in get(client, "/Things")
@@ -318,14 +324,24 @@ def test_a_new_workspace_has_empty_entity_sets(tmp_path):
 
     liuyu.init(tmp_path / "ws", basin_name="测试流域", basin_name_en="Test basin").close()
     with TestClient(create_app(tmp_path / "ws")) as c:
-        for name in ("Things", "Locations", "Datastreams", "Observations", "Sensors", "FeaturesOfInterest"):
+        for name in (
+            "Things",
+            "Locations",
+            "HistoricalLocations",
+            "Datastreams",
+            "Observations",
+            "Sensors",
+            "FeaturesOfInterest",
+        ):
             assert get(c, f"/{name}", **{"$count": "true"}) == {"@iot.count": 0, "value": []}
         assert c.get("/api/latest").json() == {"numberReturned": 0, "series": []}
 
 
 # --- latest value ---------------------------------------------------------------------------------
 def brute_force_latest(conn) -> pd.DataFrame:
-    obs = pd.read_sql_query("SELECT * FROM observations", conn)
+    from liuyu.store import obs_files  # observations live in Parquet files beside the GeoPackage
+
+    obs = obs_files.query(f"SELECT * FROM {obs_files.source_for(conn, history=True)}").df()
     last = obs.sort_values(["series_id", "phenomenon_time", "revision"]).groupby("series_id").tail(1)
     last = last.assign(
         time=pd.to_datetime(last.phenomenon_time, unit="s", utc=True).dt.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -372,3 +388,22 @@ def test_httpx_follows_next_links_to_the_end(server):
             url, pages = page.get("@iot.nextLink"), pages + 1
     assert count == len(ids) == len(set(ids)) == len(observation_frame())
     assert pages == -(-count // 37)
+
+
+def test_deep_pages_follow_a_keyset_cursor_in_any_order(client):
+    """Paging by $skiptoken visits every observation once, also in a descending order with ties."""
+    query = {"$top": "37", "$orderby": "phenomenonTime desc", "$select": "id,phenomenonTime"}
+    page = get(client, "/Observations", **query)
+    seen, times = [], []
+    while True:
+        seen += [o["@iot.id"] for o in page["value"]]
+        times += [o["phenomenonTime"] for o in page["value"]]
+        if "@iot.nextLink" not in page:
+            break
+        assert "%24skiptoken=" in page["@iot.nextLink"]
+        page = client.get(page["@iot.nextLink"]).json()
+    total = get(client, "/Observations", **{"$count": "true", "$top": "0"})["@iot.count"]
+    assert len(seen) == len(set(seen)) == total
+    assert times == sorted(times, reverse=True)
+    bad = client.get("/sta/v1.1/Observations", params={"$skiptoken": "not-a-cursor"})
+    assert bad.status_code == 400

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from liuyu.assess import BasinSettings, assess_basin, grade_proportions
+from liuyu.assess.basin import assess_water_bodies, water_body_means
 
 
 def sections(values: list[float], code: str = "codmn") -> pd.DataFrame:
@@ -95,3 +96,43 @@ def test_no_classified_section_is_ungraded() -> None:
 def test_basin_mean_of_reservoir_sections_uses_reservoir_limits() -> None:
     result = assess_basin(sections([0.04, 0.06], "tp"), "lake_reservoir")
     assert result.klass == 3  # mean 0.05 is Class Ⅲ for lakes/reservoirs, Ⅱ for rivers
+
+
+# --- lakes and reservoirs: time, then space (2011 method §6, a setting because [U]) ---------------
+def lake_points() -> tuple[pd.DataFrame, pd.Series]:
+    frame = pd.DataFrame(
+        {
+            "section_id": ["A", "A", "A", "B", "A", "B", "C"],
+            "property_code": ["tp", "tp", "tp", "tp", "ph", "ph", "tp"],
+            "value": [0.01, 0.01, 0.01, 0.11, 7.0, 9.0, 0.3],
+        }
+    )
+    return frame, pd.Series({"A": "lake", "B": "lake"})  # C belongs to no water body
+
+
+def test_water_body_means_time_then_space() -> None:
+    frame, body = lake_points()
+    means = water_body_means(frame, body).set_index("property_code")
+    assert means.loc["tp", "value"] == pytest.approx((0.01 + 0.11) / 2)
+    assert means.loc["tp", ["n", "n_points"]].tolist() == [4, 2]
+    # pH through H⁺ at both steps: -log10((1e-7 + 1e-9) / 2)
+    assert means.loc["ph", "value"] == pytest.approx(-math.log10((1e-7 + 1e-9) / 2))
+    assert set(means["sample_id"]) == {"lake"}
+
+
+def test_pooled_averaging_weighs_every_sample() -> None:
+    frame, body = lake_points()
+    means = water_body_means(frame, body, averaging="pooled").set_index("property_code")
+    assert means.loc["tp", "value"] == pytest.approx((0.03 + 0.11) / 4)
+
+
+def test_assess_water_bodies_uses_lake_limits_and_censoring() -> None:
+    frame, body = lake_points()
+    got = assess_water_bodies(frame, body).samples.loc["lake"]
+    assert (got["label"], got["water_type"]) == ("Ⅳ", "lake_reservoir")  # TP 0.06 > 0.05 (lake Ⅲ)
+    assert assess_water_bodies(frame, body, averaging="pooled").samples.loc["lake", "label"] == "Ⅲ"
+    censored = frame.assign(censor=["<", "<", "<", "", "", "", ""], value=[0.02, 0.02, 0.02, 0.07, 7, 7, 1])
+    # "<0.02" counts as 0.01 (half the limit): (0.01 + 0.07) / 2 = 0.04 → Ⅲ; at the limit 0.045 → Ⅲ
+    assert assess_water_bodies(censored, body).samples.loc["lake", "label"] == "Ⅲ"
+    limit = assess_water_bodies(censored, body, censored="limit").items.set_index("property_code")
+    assert limit.loc["tp", "value"] == pytest.approx(0.045)

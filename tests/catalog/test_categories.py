@@ -18,10 +18,11 @@ EXPECTED = {
     "protection_zones", "steep_slopes", "land_use", "spatial_planning",
     "forest_subcompartments", "soil_erosion", "dem", "stations", "sewage_facilities",
     "village_meshes",
+    "analysis_zonal", "cross_hotspots", "network_gaps",  # derived by `liuyu analyze` (issue 7)
 }  # fmt: skip
 RASTERS = {"soil_erosion", "dem"}
 COVERAGES = {"basin", "counties", "townships", "small_watersheds"}
-GROUPS = {"boundaries", "water", "terrain", "land", "protection", "network", "settlements"}
+GROUPS = {"boundaries", "water", "terrain", "land", "protection", "network", "settlements", "analysis"}
 # A field's name suffix promises its unit; the data files must keep that promise.
 SUFFIX_UNITS = {
     "_km2": "km2", "_m2": "m2", "_km": "km", "_m": "m", "_ha": "ha", "_m3": "m3",

@@ -14,7 +14,8 @@ from liuyu.catalog import load_categories
 from liuyu.demo import build_demo
 from liuyu.errors import WorkspaceError
 
-DERIVED_LATER = {"steep_slopes"}  # derived from the DEM by `liuyu derive steep-slopes` (issue 7)
+# derived by `liuyu derive steep-slopes` and `liuyu analyze ...` (issue 7)
+DERIVED_LATER = {"steep_slopes", "analysis_zonal", "cross_hotspots", "network_gaps"}
 
 
 @pytest.fixture(scope="module")

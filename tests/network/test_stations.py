@@ -161,3 +161,49 @@ def test_hebei_list_on_gcj02_matches_after_de_offset(workspace, tmp_path: Path) 
     result = ingest_stations(workspace, hb, crs="gcj02", jurisdiction="hebei")
     assert result.reconciliation["counts"]["name"] == 1 and result.status == "written"
     assert workspace.read_layer("stations").set_index("code").loc["BJ001", "aliases"] == "HB901"
+
+
+# --- per-field priority when two agencies disagree (network/station_priority.toml) -------------------
+def _agency_frame(code: str, name: str, x: float, agency: str, target: str, aliases: str | None = None):
+    frame = _frame([(code, name, x, 40.5, aliases)])
+    return frame.assign(agency=agency, target_class=target)
+
+
+def test_priority_file_names_the_winner_per_field() -> None:
+    from liuyu.network.station_priority import load_priority
+
+    prio = load_priority()
+    assert "geometry" in prio and "target_class" in prio  # "coordinates" is the geometry
+    current = _agency_frame("BJ1", "古北口", 117.0, "北京市生态环境局", "II", aliases="HB7")
+    hydro = _agency_frame("HB7", "古北口站", 117.01, "河北省水文勘测研究中心", "III")
+    merged, report = reconcile(current, hydro)
+    # coordinates: the hydrological bureau wins, although it delivers under another agency's code
+    assert merged.geometry.x.tolist() == [117.01]
+    # target class: the ecology and environment bureau's stays; name: the code owner's stays
+    assert merged["target_class"].tolist() == ["II"] and merged["name"].tolist() == ["古北口"]
+    fields = {d["field"]: d for d in report["disagreements"]}
+    assert set(fields) == {"coordinates", "target_class", "name"}
+    assert fields["coordinates"]["winner"] == "delivered" and fields["target_class"]["winner"] == "registered"
+    assert fields["target_class"]["delivered_value"] == "III"
+    assert fields["coordinates"]["delivered_agency"] == "河北省水文勘测研究中心"
+
+
+def test_without_a_priority_the_default_rule_holds_and_bad_files_are_refused() -> None:
+    import pytest
+
+    from liuyu.errors import SchemaError
+    from liuyu.network.station_priority import priority_from_dict
+
+    current = _agency_frame("BJ1", "古北口", 117.0, "北京市生态环境局", "II", aliases="HB7")
+    hydro = _agency_frame("HB7", "古北口站", 117.01, "河北省水文勘测研究中心", "III")
+    merged, report = reconcile(current, hydro, priority={})
+    assert merged.geometry.x.tolist() == [117.0]  # another agency's code: location kept
+    assert merged["target_class"].tolist() == ["III"]  # attributes: the latest delivery
+    assert {d["winner"] for d in report["disagreements"]} == {"registered", "delivered"}
+    custom = priority_from_dict({"fields": {"target_class": ["水文"]}})
+    merged, _ = reconcile(current, hydro, priority=custom)
+    assert merged["target_class"].tolist() == ["III"]
+    with pytest.raises(SchemaError):
+        priority_from_dict({"fields": {"coordinates": "水文"}})
+    with pytest.raises(SchemaError):
+        priority_from_dict({"fields": {"code": ["水文"]}})

@@ -85,10 +85,22 @@ def test_rtree_triggers_keep_index_on_outside_edits(gpkg):
 def test_gpkg_header_is_standard(gpkg):
     app, ver = (gpkg.conn.execute(f"PRAGMA {p}").fetchone()[0] for p in ("application_id", "user_version"))
     assert app == 0x47504B47 and ver == 10400
-    ext = gpkg.conn.execute(
-        "SELECT count(*) FROM gpkg_extensions WHERE extension_name='gpkg_rtree_index'"
-    ).fetchone()
-    assert ext[0] == sum(not c.is_raster for c in load_categories().values())
+    features = {
+        r[0]
+        for r in gpkg.conn.execute(
+            "SELECT c.table_name FROM gpkg_contents c JOIN sqlite_master m ON m.name = c.table_name "
+            "WHERE c.data_type = 'features' AND m.type = 'table'"  # the *_current views share their table's
+        )
+    }
+    indexed = {
+        r[0]
+        for r in gpkg.conn.execute(
+            "SELECT table_name FROM gpkg_extensions WHERE extension_name = 'gpkg_rtree_index'"
+        )
+    }
+    # every feature table (category layers and the problem ledger alike) has its R-tree
+    assert indexed == features
+    assert {c.code for c in load_categories().values() if not c.is_raster} <= features
 
 
 def test_missing_corrupt_and_foreign_files_are_clear_errors(tmp_path):

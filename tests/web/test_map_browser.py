@@ -111,7 +111,16 @@ def test_layer_tree_lists_every_category(page: Any) -> None:
     groups = page.eval_on_selector_all(
         "#layer-tree section[data-group]", "els => els.map(e => e.dataset.group)"
     )
-    assert groups == ["boundaries", "water", "terrain", "land", "protection", "network", "settlements"]
+    assert groups == [
+        "boundaries",
+        "water",
+        "terrain",
+        "land",
+        "protection",
+        "network",
+        "settlements",
+        "analysis",
+    ]
     assert page.inner_text('li[data-code="stations"] .count') == "429"
 
 

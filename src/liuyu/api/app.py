@@ -19,14 +19,21 @@ def create_app(workspace: str | os.PathLike[str] | None = None) -> FastAPI:
     uvicorn workers and FastAPI's thread pool never share an SQLite connection.
     """
     from liuyu.api import (
+        alert_routes,
+        analysis_routes,
         assess_routes,
+        facility_routes,
         ingest_routes,
+        ledger_routes,
         liuyu_routes,
+        manage_routes,
         ogc_common,
         ogc_features,
         ogc_tiles,
         openapi,
+        report_routes,
         sensorthings,
+        series_routes,
         web,
     )
 
@@ -48,6 +55,13 @@ def create_app(workspace: str | os.PathLike[str] | None = None) -> FastAPI:
     app.include_router(ingest_routes.router)
     app.include_router(sensorthings.router)
     app.include_router(assess_routes.router)
+    app.include_router(alert_routes.router)
+    app.include_router(report_routes.router)
+    app.include_router(series_routes.router)
+    app.include_router(analysis_routes.router)
+    app.include_router(ledger_routes.router)
+    app.include_router(facility_routes.router)
+    app.include_router(manage_routes.router)
     openapi.install(app)  # OpenAPI 3.0 (OGC oas30), not FastAPI's default 3.1
 
     @app.exception_handler(LiuyuError)

@@ -17,6 +17,7 @@ import shapely
 from liuyu.catalog import Category, load_categories
 from liuyu.errors import StoreError
 from liuyu.network import load_properties
+from liuyu.store import obs_batches
 from liuyu.workspace import Workspace
 
 #: The fields a feature is found by in the search box, in the order they are shown.
@@ -198,16 +199,17 @@ def iso_utc(seconds: int | float | None) -> str | None:
 def station_series(ws: Workspace, code: str) -> list[dict[str, Any]]:
     """One row per series of the station: property, names, unit, count, first and last time.
 
-    Counts distinct times, so corrected values (new revisions) are not counted twice.
+    Counts distinct times, so corrected values (new revisions) are not counted twice; the counts
+    and times are the summary each batch keeps in ``series`` (the values are in Parquet files).
     """
+    obs_batches.ensure_schema(sqlite_conn(ws))
     rows = (
         sqlite_conn(ws)
         .execute(
             "SELECT s.property_code, s.method, s.unit, p.name_zh, p.name_en, p.unit, "
-            "count(DISTINCT o.phenomenon_time), min(o.phenomenon_time), max(o.phenomenon_time) "
-            "FROM series s LEFT JOIN observations o USING (series_id) "
-            "LEFT JOIN observed_properties p ON p.code = s.property_code "
-            "WHERE s.station_code = ? GROUP BY s.series_id",
+            "s.n, CASE WHEN s.n > 0 THEN s.time_first END, CASE WHEN s.n > 0 THEN s.time_last END "
+            "FROM series s LEFT JOIN observed_properties p ON p.code = s.property_code "
+            "WHERE s.station_code = ?",
             (code,),
         )
         .fetchall()

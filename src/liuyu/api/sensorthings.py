@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-import re
 import sqlite3
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import PlainTextResponse
 
 from liuyu.api.deps import workspace
-from liuyu.api.params import FeatureNotFound, ParameterError
-from liuyu.api.routing import OgcRoute, base_url, json_response
+from liuyu.api.params import FeatureNotFound
+from liuyu.api.routing import base_url, json_response
 from liuyu.api.sta_entities import ENTITY_SETS
-from liuyu.api.sta_options import parse_options
-from liuyu.api.sta_query import Target, fetch_collection, fetch_one, render
+from liuyu.api.sta_errors import StaRoute
+from liuyu.api.sta_options import Options, parse_options
+from liuyu.api.sta_paths import fetch_refs, property_of, raw_value, resolve
+from liuyu.api.sta_query import fetch_collection, fetch_one, next_query, render
 from liuyu.errors import StoreError
 from liuyu.store import gpkg_sta
 
@@ -23,9 +25,8 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/iot_sensing/1.1/req/resource-path/resource-path-to-entities",
     "http://www.opengis.net/spec/iot_sensing/1.1/req/request-data",
 ]
-_SEGMENT = re.compile(r"^([A-Za-z]+)(?:\((?:'((?:[^']|'')*)'|(\d+))\))?$")
 
-router = APIRouter(tags=["SensorThings"], route_class=OgcRoute)
+router = APIRouter(tags=["SensorThings"], route_class=StaRoute)
 
 
 @router.get(PREFIX, summary="SensorThings service root: the entity sets and the conformance classes")
@@ -42,27 +43,42 @@ def service_root(request: Request) -> Response:
 @router.get(
     PREFIX + "/{path:path}",
     summary="SensorThings resource path, e.g. Things, Things(1)/Datastreams, Datastreams(5)/Observations",
-    description="Query options: $top (default 100, at most 10000), $skip, $count, $orderby, $select, "
-    "$filter, $expand (nested options separated by ';'). Collections page with @iot.nextLink.",
+    description="Also a property (Things(1)/name), its raw value (Things(1)/name/$value, text/plain) and "
+    "association links (Datastreams(1)/Observations/$ref). Query options: $top (default 100, at most "
+    "10000), $skip, $count, $orderby, $select, $filter, $expand (nested options separated by ';'). "
+    "Collections page with @iot.nextLink. Errors: 400 for a bad request, 404 for a missing entity, "
+    "with code, description and message.",
 )
 def resource(request: Request, path: str) -> Response:
     if not path.strip("/"):
         return service_root(request)
     conn = _connection(request)
     opts = parse_options({k: v for k, v in request.query_params.items() if k.startswith("$")})
-    target = _resolve(conn, path)
+    rp = resolve(conn, path)
     root = f"{base_url(request)}{PREFIX}"
-    if target.single:
-        row = fetch_one(conn, target)
-        if row is None:
-            raise FeatureNotFound(
-                f"{path}: no such entity", hint=f"list them at {PREFIX}/{target.entity_set.name}"
-            )
-        return json_response(render(conn, root, target.entity_set, row, opts))
-    body = fetch_collection(conn, root, target, opts)
+    if rp.ref:
+        return _page_response(request, fetch_refs(conn, root, rp.target, opts), opts)
+    if not rp.target.single:
+        return _page_response(request, fetch_collection(conn, root, rp.target, opts), opts)
+    row = fetch_one(conn, rp.target)
+    if row is None:
+        raise FeatureNotFound(
+            f"{path}: no such entity", hint=f"list them at {PREFIX}/{rp.target.entity_set.name}"
+        )
+    if not rp.prop:
+        return json_response(render(conn, root, rp.target.entity_set, row, opts))
+    name, value = property_of(conn, root, rp, row)
+    if not rp.value:
+        return json_response({name: value})
+    text = raw_value(value)
+    return Response(status_code=204) if text is None else PlainTextResponse(text)
+
+
+def _page_response(request: Request, body: dict[str, Any], opts: Options) -> Response:
+    """A collection page, its next link the request's own URL with the next page's cursor or ``$skip``."""
     if "@iot.nextLink" in body:
-        skip = opts.skip + opts.top
-        body["@iot.nextLink"] = str(request.url.include_query_params(**{"$skip": skip, "$top": opts.top}))
+        query = next_query(dict(request.query_params), opts, body["@iot.nextLink"])
+        body["@iot.nextLink"] = str(request.url.replace_query_params(**query))
     return json_response(body)
 
 
@@ -74,42 +90,6 @@ def _connection(request: Request) -> sqlite3.Connection:
             "SensorThings needs the embedded GeoPackage store", hint="serve a GeoPackage workspace"
         )
     return conn
-
-
-def _resolve(conn: sqlite3.Connection, path: str) -> Target:
-    """The entity set and conditions a resource path selects; 404 for an unknown id on the way."""
-    segments = [s for s in path.strip("/").split("/") if s]
-    target: Target | None = None
-    for seg in segments:
-        m = _SEGMENT.match(seg)
-        if m is None:
-            raise FeatureNotFound(f"{seg}: not a SensorThings resource path segment")
-        name, key = m.group(1), m.group(2).replace("''", "'") if m.group(2) is not None else m.group(3)
-        if target is None:
-            if name not in ENTITY_SETS:
-                raise FeatureNotFound(f"{name}: no such entity set", hint=f"one of {', '.join(ENTITY_SETS)}")
-            target = Target(ENTITY_SETS[name])
-        else:
-            target = _navigate(conn, target, name, seg)
-        if key is not None:
-            value: Any = key if target.entity_set.string_ids or m.group(2) is not None else int(key)
-            target = target.with_condition("e.id = ?", value, single=True)
-    assert target is not None  # the path is not empty
-    return target
-
-
-def _navigate(conn: sqlite3.Connection, parent: Target, name: str, seg: str) -> Target:
-    relation = parent.entity_set.relations.get(name)
-    if relation is None:
-        raise FeatureNotFound(f"{seg}: {parent.entity_set.name} has no navigation property {name!r}")
-    if not parent.single:
-        raise ParameterError(f"{seg}: navigate from one entity, e.g. {parent.entity_set.name}(1)/{name}")
-    row = fetch_one(conn, parent)
-    if row is None:
-        raise FeatureNotFound(f"{parent.entity_set.name}: no such entity")
-    return Target(ENTITY_SETS[relation.target]).with_condition(
-        relation.condition, row[relation.parent_field], single=not relation.many
-    )
 
 
 @router.get(

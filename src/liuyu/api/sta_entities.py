@@ -120,6 +120,10 @@ def _result(value: Any) -> Any:
     return None if value is None or (isinstance(value, float) and np.isnan(value)) else value
 
 
+def _historical_location(row: dict[str, Any]) -> dict[str, Any]:
+    return {"time": row["time_iso"]}
+
+
 def _observation(row: dict[str, Any]) -> dict[str, Any]:
     return {
         "phenomenonTime": row["phenomenon_iso"],
@@ -148,6 +152,7 @@ ENTITY_SETS: dict[str, EntitySet] = {
         {**_THING_COLUMNS, "Locations/location": ("e.geom", "geometry")},
         {
             "Locations": Relation("Locations", "e.id = ?", "id", True),
+            "HistoricalLocations": Relation("HistoricalLocations", "e.thing_id = ?", "id", True),
             "Datastreams": Relation("Datastreams", "e.station_code = ?", "code", True),
         },
         _thing,
@@ -155,8 +160,20 @@ ENTITY_SETS: dict[str, EntitySet] = {
     "Locations": EntitySet(
         "Locations",
         {**_THING_COLUMNS, "location": ("e.geom", "geometry")},
-        {"Things": Relation("Things", "e.id = ?", "id", True)},
+        {
+            "Things": Relation("Things", "e.id = ?", "id", True),
+            "HistoricalLocations": Relation("HistoricalLocations", "e.thing_id = ?", "id", True),
+        },
         _location,
+    ),
+    "HistoricalLocations": EntitySet(
+        "HistoricalLocations",
+        {"id": ("e.id", "number"), "time": ("e.time", "time"), "Thing/id": ("e.thing_id", "number")},
+        {
+            "Thing": Relation("Things", "e.id = ?", "thing_id", False),
+            "Locations": Relation("Locations", "e.id = ?", "thing_id", True),
+        },
+        _historical_location,
     ),
     "FeaturesOfInterest": EntitySet(
         "FeaturesOfInterest",

@@ -9,7 +9,9 @@ from liuyu.api.params import ParameterError
 
 DEFAULT_TOP = 100
 MAX_TOP = 10_000
-KNOWN = ("$top", "$skip", "$count", "$orderby", "$select", "$filter", "$expand", "$resultFormat")
+KNOWN = (
+    "$top", "$skip", "$skiptoken", "$count", "$orderby", "$select", "$filter", "$expand", "$resultFormat"
+)
 
 
 @dataclass
@@ -18,6 +20,7 @@ class Options:
 
     top: int = DEFAULT_TOP
     skip: int = 0
+    skiptoken: str | None = None  # a keyset cursor from @iot.nextLink (store/sta_cursor.py)
     count: bool = False
     orderby: list[tuple[str, bool]] = field(default_factory=list)  # (property, descending)
     select: list[str] | None = None
@@ -42,6 +45,8 @@ def parse_options(raw: Mapping[str, str]) -> Options:
             )
     if "$skip" in raw:
         opts.skip = _integer("$skip", raw["$skip"])
+    if "$skiptoken" in raw:
+        opts.skiptoken = raw["$skiptoken"]
     if "$count" in raw:
         if raw["$count"] not in ("true", "false"):
             raise ParameterError(f"$count: {raw['$count']!r} is not true or false")

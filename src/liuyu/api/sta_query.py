@@ -11,7 +11,7 @@ from liuyu.api.params import ParameterError
 from liuyu.api.sta_entities import ENTITY_SETS, EntitySet
 from liuyu.api.sta_filter import FilterParser
 from liuyu.api.sta_options import Options
-from liuyu.store import gpkg_sta
+from liuyu.store import gpkg_sta, gpkg_sta_paths
 
 
 @dataclass(frozen=True)
@@ -27,8 +27,13 @@ class Target:
         return replace(self, where=(*self.where, sql), params=(*self.params, value), single=single)
 
 
+def _store(target: Target) -> Any:
+    """The store module that reads an entity set (HistoricalLocations come from the station versions)."""
+    return gpkg_sta_paths if target.entity_set.name == "HistoricalLocations" else gpkg_sta
+
+
 def fetch_one(conn: sqlite3.Connection, target: Target) -> dict[str, Any] | None:
-    rows = gpkg_sta.select_entities(conn, target.entity_set.name, target.where, target.params, [], 1, 0)
+    rows = _store(target).select_entities(conn, target.entity_set.name, target.where, target.params, [], 1, 0)
     return rows[0] if rows else None
 
 
@@ -50,18 +55,67 @@ def _sql_parts(target: Target, opts: Options) -> tuple[list[str], list[Any], lis
     return where, params, order
 
 
-def fetch_collection(conn: sqlite3.Connection, root: str, target: Target, opts: Options) -> dict[str, Any]:
-    """``{"@iot.count"?, "@iot.nextLink"?, "value"}``; the caller fills in the next link's URL."""
+def fetch_page(
+    conn: sqlite3.Connection, target: Target, opts: Options
+) -> tuple[list[dict[str, Any]], int | None, str | bool]:
+    """One page of rows of a collection, the total count when ``$count=true``, and what follows.
+
+    The third item is False on the last page, else the keyset cursor of the next page (a
+    ``$skiptoken``: deep pages of millions of observations cost a range scan, not a skip of
+    every row before them), or True where no cursor fits and the next page is a ``$skip``.
+    """
     where, params, order = _sql_parts(target, opts)
     name = target.entity_set.name
-    rows = gpkg_sta.select_entities(conn, name, where, params, order, opts.top + 1, opts.skip)
-    body: dict[str, Any] = {}
-    if opts.count:
-        body["@iot.count"] = gpkg_sta.count_entities(conn, name, where, params)
-    if len(rows) > opts.top:
-        body["@iot.nextLink"] = True
-    body["value"] = [render(conn, root, target.entity_set, row, opts) for row in rows[: opts.top]]
+    store = _store(target)
+    if store is gpkg_sta:
+        rows = store.select_entities(
+            conn, name, where, params, order, opts.top + 1, opts.skip, cursor=opts.skiptoken
+        )
+    elif opts.skiptoken is not None:
+        raise ParameterError(f"$skiptoken: {name} pages by $skip", hint="follow @iot.nextLink as given")
+    else:
+        rows = store.select_entities(conn, name, where, params, order, opts.top + 1, opts.skip)
+    count = store.count_entities(conn, name, where, params) if opts.count else None
+    more = 0 < opts.top < len(rows)  # $top=0 asks for the count alone
+    page = rows[: opts.top]
+    if not more:
+        return page, count, False
+    cursor = gpkg_sta.next_cursor(page, order) if store is gpkg_sta else None
+    return page, count, cursor or True
+
+
+def page_body(rows: list[Any], count: int | None, more: str | bool) -> dict[str, Any]:
+    """``{"@iot.count"?, "@iot.nextLink"?, "value"}``; the caller fills in the next link's URL.
+
+    The next link holds the cursor (or True) until :func:`next_query` makes it a URL query.
+    """
+    body: dict[str, Any] = {} if count is None else {"@iot.count": count}
+    if more:
+        body["@iot.nextLink"] = more
+    body["value"] = rows
     return body
+
+
+def fetch_collection(conn: sqlite3.Connection, root: str, target: Target, opts: Options) -> dict[str, Any]:
+    """``{"@iot.count"?, "@iot.nextLink"?, "value"}``; the caller fills in the next link's URL."""
+    rows, count, more = fetch_page(conn, target, opts)
+    return page_body([render(conn, root, target.entity_set, row, opts) for row in rows], count, more)
+
+
+def next_query(raw: dict[str, str], opts: Options, more: str | bool) -> dict[str, str]:
+    """The next page's query options: the cursor replaces ``$skip``, or ``$skip`` moves on by ``$top``."""
+    query = {k: v for k, v in raw.items() if k not in ("$skip", "$skiptoken")}
+    query["$top"] = str(opts.top)
+    if isinstance(more, str):
+        query["$skiptoken"] = more
+    else:
+        query["$skip"] = str(opts.skip + opts.top)
+    return query
+
+
+def self_link(root: str, es: EntitySet, entity_id: Any) -> str:
+    """``{root}/Things(1)``, or ``{root}/Sensors('lab')`` for a string id (quotes doubled inside)."""
+    return f"{root}/{es.name}({_key(entity_id)})"
 
 
 def _key(value: Any) -> str:
@@ -72,10 +126,10 @@ def render(
     conn: sqlite3.Connection, root: str, es: EntitySet, row: dict[str, Any], opts: Options
 ) -> dict[str, Any]:
     """One entity as SensorThings JSON: id, selfLink, properties, navigation links, expansions."""
-    self_link = f"{root}/{es.name}({_key(row['id'])})"
-    entity: dict[str, Any] = {"@iot.id": row["id"], "@iot.selfLink": self_link, **es.to_json(row)}
+    link = self_link(root, es, row["id"])
+    entity: dict[str, Any] = {"@iot.id": row["id"], "@iot.selfLink": link, **es.to_json(row)}
     for nav in es.relations:
-        entity[f"{nav}@iot.navigationLink"] = f"{self_link}/{nav}"
+        entity[f"{nav}@iot.navigationLink"] = f"{link}/{nav}"
     for nav, sub in opts.expand.items():
         relation = es.relations.get(nav)
         if relation is None:
@@ -91,8 +145,8 @@ def render(
             if "@iot.count" in page:
                 entity[f"{nav}@iot.count"] = page["@iot.count"]
             if "@iot.nextLink" in page:
-                query = urlencode({**sub.raw, "$top": sub.top, "$skip": sub.skip + sub.top})
-                entity[f"{nav}@iot.nextLink"] = f"{self_link}/{nav}?{query}"
+                query = urlencode(next_query(sub.raw, sub, page["@iot.nextLink"]))
+                entity[f"{nav}@iot.nextLink"] = f"{link}/{nav}?{query}"
             entity[nav] = page["value"]
         else:
             found = fetch_one(conn, child)

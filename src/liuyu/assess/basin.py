@@ -156,3 +156,66 @@ def assess_basin(
     klass = None if pd.isna(k) else int(k)
     label, grade = (CLASS_LABELS[klass], CLASS_GRADES[klass]) if klass else ("", UNGRADED)
     return BasinAssessment("mean", n, klass, label, grade, counts, sections, mean)
+
+
+# --- lakes and reservoirs: several points of one water body --------------------------------------
+LakeAveraging = Literal["time_then_space", "pooled"]
+
+
+def water_body_means(
+    frame: pd.DataFrame,
+    water_body: pd.Series,
+    *,
+    averaging: LakeAveraging = "time_then_space",
+    censored: CensorRule = "half",
+) -> pd.DataFrame:
+    """One mean sample per water body from the samples of its points, ready for :func:`classify`.
+
+    The 2011 method (shared/DOMAIN.md §1.4.6, [U] for the exact wording) averages each item
+    over time per point, then over the points of the lake or reservoir: ``"time_then_space"``,
+    the default, so that a point sampled more often does not weigh more. ``"pooled"`` takes
+    one mean of all samples of all points instead (the two differ when the points have
+    different numbers of samples). Censored values are substituted first; pH is averaged as
+    H⁺ at both steps.
+
+    ``frame`` has ``section_id``, ``property_code``, ``value`` (and ``censor``); ``water_body``
+    maps section_id to its water body (sections not in it are left out). Returns
+    ``sample_id`` (= water body), ``property_code``, ``value``, ``n`` (samples), ``n_points``.
+    """
+    body = water_body.reindex(frame["section_id"]).to_numpy()
+    work = pd.DataFrame(
+        {
+            "water_body": body,
+            "section_id": frame["section_id"].to_numpy(),
+            "property_code": frame["property_code"].to_numpy(),
+            "value": censored_values(frame, censored),
+        }
+    )[pd.notna(body)]
+    keys = ["water_body", "property_code"]
+    points = work.groupby(keys)["section_id"].nunique().rename("n_points")
+    if averaging == "pooled":
+        out = mean_measurements(work, keys)
+    else:
+        per_point = mean_measurements(work, ["water_body", "section_id", "property_code"])
+        out = mean_measurements(per_point, keys)
+        out["n"] = per_point.groupby(keys)["n"].sum().to_numpy()  # same sorted groups
+    out = out.join(points, on=keys).rename(columns={"water_body": "sample_id"})
+    return out[["sample_id", "property_code", "value", "n", "n_points"]]
+
+
+def assess_water_bodies(
+    frame: pd.DataFrame,
+    water_body: pd.Series,
+    *,
+    averaging: LakeAveraging = "time_then_space",
+    censored: CensorRule = "half",
+    target: pd.Series | None = None,
+    standard: Standard | None = None,
+) -> Assessment:
+    """Class of each lake or reservoir from its points (:func:`water_body_means`), as a lake sample.
+
+    Lake/reservoir limits apply (TP, TN); a river-type reservoir is a river: give its sections
+    the water type "river" and leave them out of ``water_body``. ``target`` is per water body.
+    """
+    means = water_body_means(frame, water_body, averaging=averaging, censored=censored)
+    return classify(means, LAKE, target=target, censored=censored, standard=standard)

@@ -310,20 +310,27 @@ def aggregate_period(
     period: Literal["month", "season", "year"] = "month",
     *,
     censored: CensorRule = "half",
+    label: str | None = None,
 ) -> pd.DataFrame:
     """Mean of each item of each section over each period, ready for :func:`classify`.
 
     ``frame`` has ``section_id``, ``time``, ``property_code``, ``value`` (and ``censor``).
     Censored values are substituted first (``censored``), then averaged arithmetically; pH is
     averaged as −log10 of the mean H⁺ concentration (环办监测函〔2020〕82号 [S]). "season" is the
-    calendar quarter; hydrological seasons (丰/平/枯水期, GB 3838 §5.2) are not handled here.
+    calendar quarter. With ``label`` every row is one period of that name (``time`` is then not
+    needed): the caller has already cut the period, e.g. a hydrological season (丰/平/枯水期,
+    GB 3838 §5.2) whose months need not be contiguous (see :mod:`liuyu.assess.seasons`).
     Returns ``sample_id`` ("<section_id>/<period>"), ``section_id``, ``period``,
     ``property_code``, ``value``, ``n``.
     """
+    if label is not None:
+        periods = np.full(len(frame), label, dtype=object)
+    else:
+        periods = pd.to_datetime(frame["time"]).dt.to_period(PERIODS[period]).astype(str).to_numpy()
     work = pd.DataFrame(
         {
             "section_id": frame["section_id"].to_numpy(),
-            "period": pd.to_datetime(frame["time"]).dt.to_period(PERIODS[period]).astype(str).to_numpy(),
+            "period": periods,
             "property_code": frame["property_code"].to_numpy(),
             "value": censored_values(frame, censored),
         }

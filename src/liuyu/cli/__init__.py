@@ -7,13 +7,22 @@ import sys
 import typer
 
 from liuyu.cli import (
+    alerts_cmd,
+    analyze_cmd,
     assess_cmd,
     categories_cmd,
+    compensation_cmd,
     demo_cmd,
+    facilities_cmd,
+    gates_cmd,
     ingest_cmd,
     ingest_obs_cmd,  # noqa: F401  (registers `ingest observations`)
     ingest_stations_cmd,  # noqa: F401  (registers `ingest stations`)
+    ledger_cmd,
+    qc_cmd,
+    report_cmd,
     serve_cmd,
+    warnings_cmd,
     workspace_cmds,
 )
 from liuyu.cli.options import err_console
@@ -32,6 +41,15 @@ demo_cmd.register(app)
 serve_cmd.register(app)
 ingest_cmd.register(app)
 assess_cmd.register(app)
+alerts_cmd.register(app)
+report_cmd.register(app)
+analyze_cmd.register(app)
+ledger_cmd.register(app)
+facilities_cmd.register(app)
+compensation_cmd.register(app)
+warnings_cmd.register(app)
+gates_cmd.register(app)
+qc_cmd.register(app)
 
 
 def main() -> None:

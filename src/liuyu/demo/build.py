@@ -99,6 +99,13 @@ def build_demo(
             ws.store.upsert_properties(load_properties())
             ws.append_observations(basin.observations, agency=AGENCY, source="liuyu demo", note=SYNTHETIC)
             bar.advance(task)
+            from liuyu.demo.synth_ledger import build_ledger, build_proposals
+
+            build_ledger(ws, seed)  # the problem ledger, in every state
+            build_proposals(ws)  # facility record changes proposed by inspections
+            from liuyu.demo.synth_gates import add_manage_demo
+
+            add_manage_demo(ws, seed)  # gate measurements, control inputs, warning levels, a compensation run
             meta = {**basin.metadata, "seed": seed, "parcels": parcels}
             (ws.reports_dir / "demo-metadata.json").write_text(
                 json.dumps(meta, ensure_ascii=False, indent=2, default=str), encoding="utf-8"

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from liuyu.errors import IngestError
+from liuyu.network.ingest_fast import read_long_csv
 from liuyu.network.ingest_prepare import REJECT_COLUMNS, prepare_observations, station_index
 from liuyu.network.ingest_read import read_observations
 from liuyu.store import gpkg_quarantine
@@ -109,13 +110,21 @@ def ingest_observations(
     """
     path = Path(path)
     devices = read_mn_map(mn_map) if isinstance(mn_map, str | os.PathLike) else mn_map
-    obs, parse_problems, fmt = read_observations(path, format=format, mn_map=devices)
-    row_problems = parse_problems[parse_problems["source_row"].notna()]
-    prepared = prepare_observations(obs, _stations(ws))
-    problems = pd.concat([row_problems[REJECT_COLUMNS], prepared.rejected], ignore_index=True)
+    fast = read_long_csv(path, _stations(ws), format=format)
+    if fast is not None:  # a long CSV: pyarrow and per-distinct-cell stages (ingest_fast)
+        n_parsed, row_problems, prepared, fmt = fast.n_parsed, fast.row_problems, fast.prepared, "long"
+    else:
+        obs, parse_problems, fmt = read_observations(path, format=format, mn_map=devices)
+        row_problems = parse_problems[parse_problems["source_row"].notna()]
+        prepared = prepare_observations(obs, _stations(ws))
+        n_parsed = len(obs)
+    problems = pd.concat(
+        [x for x in (row_problems[REJECT_COLUMNS], prepared.rejected) if len(x)] or [prepared.rejected],
+        ignore_index=True,
+    )
     ingest_id = f"{dt.datetime.now(dt.UTC).strftime('%Y%m%dT%H%M%SZ')}-observations-{secrets.token_hex(3)}"
     counts = {
-        "rows_in": len(obs) + len(row_problems),
+        "rows_in": n_parsed + len(row_problems),
         "parse_rejected": len(row_problems),
         **prepared.counts,
         "quarantined": len(problems),

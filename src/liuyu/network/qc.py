@@ -152,10 +152,37 @@ def _rules_for(frame: pd.DataFrame, rules: QCRules) -> pd.DataFrame:
     return rules.by_property.reindex(frame["property_code"].to_numpy()).reset_index(drop=True)
 
 
-def _range_flags(v: np.ndarray, censor: np.ndarray, r: pd.DataFrame) -> np.ndarray:
+#: Censor codes of the array core: '' → 0, '<' → 1, '>' → 2.
+CENSOR_CODES = {"": 0, "<": 1, ">": 2}
+
+
+class RowRules:
+    """Per-row rule values, gathered from the small per-property table only when asked for."""
+
+    def __init__(self, table: pd.DataFrame, prop_idx: np.ndarray) -> None:
+        self._table = table
+        self._idx = prop_idx
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self._table[name].to_numpy(dtype="float64")[self._idx]
+
+    def any(self, name: str) -> bool:
+        """Whether any property present has this rule (else its check is skipped)."""
+        return bool(np.isfinite(self._table[name].to_numpy(dtype="float64")).any())
+
+
+def row_rules(property_codes: np.ndarray, prop_idx: np.ndarray, rules: QCRules) -> RowRules:
+    """Rules of each row, given the distinct property codes and each row's index into them."""
+    table = rules.by_property.reindex(pd.Index(property_codes, dtype=object))
+    table = pd.concat([table, pd.DataFrame(np.nan, index=["__none__"], columns=table.columns)])
+    return RowRules(table.reset_index(drop=True), np.where(prop_idx < 0, len(table) - 1, prop_idx))
+
+
+def _range_flags(v: np.ndarray, censor: np.ndarray, r: RowRules) -> np.ndarray:
     def outside(lo: str, hi: str) -> np.ndarray:
-        low = (v < r[lo].to_numpy()) & (censor != ">")
-        high = (v > r[hi].to_numpy()) & (censor != "<")
+        with np.errstate(invalid="ignore"):
+            low = (v < r[lo]) & (censor != 2)
+            high = (v > r[hi]) & (censor != 1)
         return low | high
 
     rejected = outside("hard_min", "hard_max")
@@ -172,21 +199,31 @@ def _neighbour_diffs(v: np.ndarray, sid: np.ndarray) -> tuple[np.ndarray, np.nda
     return d_prev, d_next
 
 
-def _change_flags(v: np.ndarray, t: np.ndarray, sid: np.ndarray, r: pd.DataFrame) -> np.ndarray:
+def _change_flags(v: np.ndarray, t: np.ndarray, sid: np.ndarray, r: RowRules) -> np.ndarray:
+    flags = np.zeros(len(v), dtype=np.int64)
+    if not (r.any("spike") or r.any("max_rate")):
+        return flags
     d_prev, d_next = _neighbour_diffs(v, sid)
-    thr = r["spike"].to_numpy()
     with np.errstate(invalid="ignore"):
-        spike = (np.abs(d_prev) > thr) & (np.abs(d_next) > thr) & (np.sign(d_prev) == np.sign(d_next))
-        hours = np.concatenate([[np.nan], np.diff(t)]) / 3600.0
-        rate = np.abs(d_prev) / np.where(hours > 0, hours, np.nan) > r["max_rate"].to_numpy()
-    rate &= ~np.concatenate([[False], spike[:-1] & (sid[1:] == sid[:-1])])  # the way back from a spike
-    return np.where(spike, int(QCFlag.SPIKE), 0) | np.where(rate, int(QCFlag.RATE_OF_CHANGE), 0)
+        spike = np.zeros(len(v), dtype=bool)
+        if r.any("spike"):
+            thr = r["spike"]
+            spike = (np.abs(d_prev) > thr) & (np.abs(d_next) > thr) & (np.sign(d_prev) == np.sign(d_next))
+            flags |= np.where(spike, int(QCFlag.SPIKE), 0)
+        if r.any("max_rate"):
+            hours = np.concatenate([[np.nan], np.diff(t)]) / 3600.0
+            rate = np.abs(d_prev) / np.where(hours > 0, hours, np.nan) > r["max_rate"]
+            rate &= ~np.concatenate([[False], spike[:-1] & (sid[1:] == sid[:-1])])  # back from a spike
+            flags |= np.where(rate, int(QCFlag.RATE_OF_CHANGE), 0)
+    return flags
 
 
-def _flat_flags(frame: pd.DataFrame, v: np.ndarray, r: pd.DataFrame, rules: QCRules) -> np.ndarray:
-    sid, t = frame["series_id"].to_numpy(), frame["t"].to_numpy()
-    eligible = ~np.isnan(v) & (frame["censor"].to_numpy() == "")
-    eligible &= ~frame["method"].isin(rules.flat_skip_methods).to_numpy()
+def _flat_flags(
+    sid: np.ndarray, t: np.ndarray, v: np.ndarray, censor: np.ndarray, flat_ok: np.ndarray, r: RowRules
+) -> np.ndarray:
+    if not r.any("flat_count"):
+        return np.zeros(len(v), dtype=np.int64)
+    eligible = ~np.isnan(v) & (censor == 0) & flat_ok
     brk = np.ones(len(v), dtype=bool)
     brk[1:] = (sid[1:] != sid[:-1]) | (v[1:] != v[:-1]) | ~eligible[1:] | ~eligible[:-1]
     run = np.cumsum(brk) - 1
@@ -194,8 +231,27 @@ def _flat_flags(frame: pd.DataFrame, v: np.ndarray, r: pd.DataFrame, rules: QCRu
     ends = np.append(starts[1:], len(v)) - 1
     length = (ends - starts + 1)[run]
     duration = (t[ends] - t[starts])[run]
-    flat = eligible & (length >= r["flat_count"].to_numpy()) & (duration >= r["flat_seconds"].to_numpy())
+    with np.errstate(invalid="ignore"):
+        flat = eligible & (length >= r["flat_count"]) & (duration >= r["flat_seconds"])
     return np.where(flat, int(QCFlag.FLAT), 0)
+
+
+def qc_sorted(
+    sid: np.ndarray, t: np.ndarray, v: np.ndarray, censor: np.ndarray, flat_ok: np.ndarray, r: RowRules
+) -> np.ndarray:
+    """The flags of rows already sorted by (series, time): the array core of :func:`run_qc`.
+
+    ``t`` in seconds, ``censor`` as :data:`CENSOR_CODES`, ``flat_ok`` False where the series'
+    method skips the flat-line rule; ``r`` the rows' rules (:func:`row_rules`).
+    """
+    if len(sid) == 0:
+        return np.zeros(0, dtype=np.int64)
+    uncensored = np.where(censor == 0, v, np.nan)
+    flags = _range_flags(v, censor, r)
+    flags |= _change_flags(uncensored, t, sid, r)
+    flags |= _flat_flags(sid, t, v, censor, flat_ok, r)
+    flags |= np.where(censor > 0, int(QCFlag.CENSORED), 0)
+    return flags.astype(np.int64)
 
 
 def run_qc(
@@ -224,15 +280,12 @@ def run_qc(
     frame = _prepare(obs, series)
     if frame.empty:
         return obs.assign(qc_flag=np.zeros(0, dtype="int64"))
-    r = _rules_for(frame, rules)
+    prop_idx, props = pd.factorize(frame["property_code"].astype(object))
+    r = row_rules(np.asarray(props, dtype=object), prop_idx, rules)
     v = pd.to_numeric(frame["value"], errors="coerce").to_numpy(dtype="float64")
-    censor = frame["censor"].to_numpy(dtype=object)
-    uncensored = np.where(censor == "", v, np.nan)
-    sid = frame["series_id"].to_numpy()
-    flags = _range_flags(v, censor, r)
-    flags |= _change_flags(uncensored, frame["t"].to_numpy(), sid, r)
-    flags |= _flat_flags(frame, v, r, rules)
-    flags |= np.where(np.isin(censor, ["<", ">"]), int(QCFlag.CENSORED), 0)
+    censor = frame["censor"].map(CENSOR_CODES).fillna(0).to_numpy(dtype=np.int8)
+    flat_ok = ~frame["method"].isin(rules.flat_skip_methods).to_numpy()
+    flags = qc_sorted(frame["series_id"].to_numpy(), frame["t"].to_numpy(), v, censor, flat_ok, r)
     ordered = np.empty(len(frame), dtype="int64")
     ordered[frame["_pos"].to_numpy()] = flags
     out = obs.copy()

@@ -9,6 +9,10 @@ where it gives them (never blanked). When the delivery uses another agency's cod
 or a name match), the registered identity — name, agency, jurisdiction and location — is
 kept, so that Hebei's list does not move Beijing's station; a delivery under the canonical
 code updates those too. Stations that match nothing are new.
+
+Where two agencies disagree on a field, network/station_priority.toml may name, per field, which
+agency wins over this default (e.g. the hydrological bureau's coordinates); every disagreement
+is reported with its winner.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+
+from liuyu.network.station_priority import Priority, delivered_wins, load_priority
 
 if TYPE_CHECKING:
     from liuyu.ingest.pipeline import IngestResult
@@ -98,21 +104,68 @@ def _distance(a: tuple[float, float], b: tuple[float, float]) -> float:
     return float(np.hypot(a[0] - b[0], a[1] - b[1]))
 
 
-def _merge(reg: _Registry, pos: int, row: dict[str, Any], xy: tuple[float, float], how: str) -> None:
-    """Update registered station ``pos`` from delivered ``row``; aliases are the union of both."""
+def _merge(
+    reg: _Registry,
+    pos: int,
+    row: dict[str, Any],
+    xy: tuple[float, float],
+    how: str,
+    priority: Priority,
+    agency: Any = None,
+) -> list[dict[str, Any]]:
+    """Update registered station ``pos`` from delivered ``row``; aliases are the union of both.
+
+    Returns the fields on which the two disagreed, with the winner (station_priority.toml).
+    """
     target = reg.rows[pos]
     canonical = str(target["code"])
     aliases = {*_codes(target.get("aliases")), str(row["code"]), *_codes(row.get("aliases"))}
     aliases.discard(canonical)
     same_owner = how == "code"
+    theirs = row.get("agency") if _given(row.get("agency")) else agency
+    ours = target.get("agency")
+    disagreements = []
     for key, value in row.items():
-        if key in _KEPT or not _given(value) or (not same_owner and key in (*_IDENTITY, "geometry")):
+        if key in _KEPT or not _given(value):
             continue
-        target[key] = value
-    if same_owner and row.get("geometry") is not None:
-        reg.xy[pos] = xy
+        default = same_owner or key not in (*_IDENTITY, "geometry")
+        take = default if key == "agency" else delivered_wins(key, ours, theirs, priority, default)
+        old = target.get(key)
+        differs = key != "agency" and _differs(key, old, value, reg.xy[pos], xy)
+        if differs:
+            disagreements.append(
+                {
+                    "station": canonical,
+                    "delivered": str(row["code"]),
+                    "field": "coordinates" if key == "geometry" else key,
+                    "registered": _shown(old, reg.xy[pos]),
+                    "delivered_value": _shown(value, xy),
+                    "registered_agency": ours,
+                    "delivered_agency": theirs,
+                    "winner": "delivered" if take else "registered",
+                }
+            )
+        if take:
+            target[key] = value
+            if key == "geometry":
+                reg.xy[pos] = xy
     target["aliases"] = ",".join(sorted(aliases)) or None
     reg.index(pos)
+    return disagreements
+
+
+def _differs(key: str, old: Any, new: Any, old_xy: tuple[float, float], new_xy: tuple[float, float]) -> bool:
+    if not _given(old):
+        return False
+    if key == "geometry":
+        return bool(_distance(old_xy, new_xy) > 1.0)  # metres in the analysis CRS
+    return normalize_name(old) != normalize_name(new) if isinstance(old, str) else bool(old != new)
+
+
+def _shown(value: Any, xy: tuple[float, float]) -> Any:
+    if hasattr(value, "wkt"):
+        return f"{value.x:.6f},{value.y:.6f}" if value.geom_type == "Point" else value.wkt
+    return value.item() if hasattr(value, "item") else value
 
 
 def reconcile(
@@ -121,6 +174,8 @@ def reconcile(
     *,
     distance_m: float = 200.0,
     analysis_crs: str = "EPSG:4548",
+    agency: str | None = None,
+    priority: Priority | None = None,
 ) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
     """Merge delivered stations into the registry (module docstring: the matching rule).
 
@@ -133,20 +188,27 @@ def reconcile(
         How far apart two stations of the same name may be and still be one, in metres.
     analysis_crs : str
         The projected CRS distances are measured in (the workspace's analysis CRS).
+    agency : str, optional
+        The delivering agency, for rows without an ``agency`` of their own.
+    priority : mapping, optional
+        Field → agencies in order of precedence; default network/station_priority.toml.
 
     Returns
     -------
     (GeoDataFrame, dict)
         All stations, registered ones first in their order, in ``current``'s CRS (or the
         delivery's when the registry is empty); and a report: counts by how each delivered
-        station matched, and one entry per match.
+        station matched, one entry per match, and one per field on which a merged station's
+        lists disagreed (``disagreements``: values, agencies, winner).
     """
+    priority = load_priority() if priority is None else priority
     crs = current.crs if len(current) else delivered.crs
     reg = _Registry(_records(current, crs), _xy(current, analysis_crs))
     for pos in range(len(reg.rows)):
         reg.index(pos)
     new_xy = _xy(delivered, analysis_crs)
     matches: list[dict[str, Any]] = []
+    disagreements: list[dict[str, Any]] = []
     counts = {"delivered": len(delivered), "code": 0, "alias": 0, "name": 0, "new": 0}
     for row, xy in zip(_records(delivered, crs), new_xy, strict=True):
         pos, how, dist = reg.match(row, xy, distance_m)
@@ -156,7 +218,7 @@ def reconcile(
             reg.xy.append(xy)
             reg.index(len(reg.rows) - 1)
             continue
-        _merge(reg, pos, row, xy, how)
+        disagreements += _merge(reg, pos, row, xy, how, priority, agency)
         matches.append(
             {
                 "delivered": str(row["code"]),
@@ -167,7 +229,8 @@ def reconcile(
         )
     merged = gpd.GeoDataFrame(pd.DataFrame(reg.rows), geometry="geometry", crs=crs)
     counts["stations"] = len(merged)
-    return merged, {"counts": counts, "matches": matches, "distance_m": distance_m}
+    report = {"counts": counts, "matches": matches, "distance_m": distance_m, "disagreements": disagreements}
+    return merged, report
 
 
 def _records(frame: gpd.GeoDataFrame, crs: Any) -> list[dict[str, Any]]:
@@ -223,7 +286,11 @@ def ingest_stations(
     result = ws.ingest_layer(path, "stations", dry_run=True, **options)
     current = ws.read_layer("stations") if ws.versions("stations") else result.accepted.iloc[:0]
     merged, rep = reconcile(
-        current, result.accepted, distance_m=distance_m, analysis_crs=ws.config.crs.analysis
+        current,
+        result.accepted,
+        distance_m=distance_m,
+        analysis_crs=ws.config.crs.analysis,
+        agency=options.get("agency"),
     )
     version = None
     if result.counts.get("accepted", 0) == 0:

@@ -37,6 +37,8 @@ class GpkgStore(NetworkTables, RasterTables):
     def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
         self.path = path
         self.conn = conn
+        for hook in gpkg_schema.open_hooks():
+            hook(conn)
 
     # --- opening ---------------------------------------------------------------------------
     @classmethod

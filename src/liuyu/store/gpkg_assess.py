@@ -11,6 +11,8 @@ import sqlite3
 
 import pandas as pd
 
+from liuyu.store import obs_read
+
 TABLE = "assessments"
 COLUMNS = (
     "period",
@@ -88,9 +90,4 @@ def assessed_periods(conn: sqlite3.Connection) -> list[str]:
 
 def lab_months(conn: sqlite3.Connection, method: str = "lab") -> list[str]:
     """Local (UTC+8) months "YYYY-MM" with observations of ``method``, newest first."""
-    rows = conn.execute(
-        "SELECT DISTINCT strftime('%Y-%m', o.phenomenon_time + ?, 'unixepoch') AS m "
-        "FROM observations o JOIN series s USING (series_id) WHERE s.method = ? ORDER BY m DESC",
-        (_LOCAL_OFFSET_S, method),
-    ).fetchall()
-    return [r[0] for r in rows]
+    return obs_read.lab_months(conn, method, _LOCAL_OFFSET_S)

@@ -6,12 +6,15 @@ import contextlib
 import datetime as dt
 import sqlite3
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from liuyu.errors import SchemaError
+from liuyu.store import obs_batches, obs_read, obs_revise
 from liuyu.store.base import Provenance, utc_now
 
 OBSERVATION_COLUMNS = ("station_code", "property_code", "phenomenon_time", "value", "censor", "raw", "method")
@@ -57,23 +60,13 @@ class NetworkTables:
             )
         return len(frame)
 
-    def _series_ids(self, conn: sqlite3.Connection, obs: pd.DataFrame) -> np.ndarray:
-        keys = obs[["station_code", "property_code", "method"]].drop_duplicates()
-        conn.executemany(
-            "INSERT OR IGNORE INTO series (station_code, property_code, method) VALUES (?, ?, ?)",
-            keys.itertuples(index=False, name=None),
-        )
-        known = pd.read_sql_query("SELECT series_id, station_code, property_code, method FROM series", conn)
-        merged = obs[["station_code", "property_code", "method"]].merge(
-            known, on=["station_code", "property_code", "method"], how="left"
-        )
-        return merged["series_id"].to_numpy(dtype=np.int64)
-
     def append_observations(self, observations: pd.DataFrame, provenance: Provenance) -> int:
         """Add observations in one batch; rows already stored for the same series and time are skipped.
 
-        Returns the number of rows inserted, so a re-run of the same file inserts 0. A
-        ``qc_flag`` column, when given, is stored with each row (else the table default, 0).
+        Returns the number of rows stored, so a re-run of the same file stores 0. A ``qc_flag``
+        column, when given, is stored with each row (else 0). The rows go to one Parquet file
+        beside the GeoPackage (:mod:`liuyu.store.obs_files`), registered in the same transaction
+        as the batch, so readers see all of it or none of it.
         """
         missing = [
             c for c in ("station_code", "property_code", "phenomenon_time", "value") if c not in observations
@@ -82,12 +75,45 @@ class NetworkTables:
             raise SchemaError(
                 f"observations lack columns {missing}", hint=f"expected {list(OBSERVATION_COLUMNS)}"
             )
-        obs = observations.reindex(columns=list(OBSERVATION_COLUMNS)).copy()
-        obs["method"] = obs["method"].fillna("").astype(str)
+        obs = observations.reindex(columns=list(OBSERVATION_COLUMNS))
+        if not isinstance(obs["method"].dtype, pd.CategoricalDtype):
+            obs = obs.assign(method=obs["method"].astype(object).fillna("").astype(str))
         seconds = to_unix_seconds(obs["phenomenon_time"])
+        written: list[Path] = []
+        try:
+            return self._append(obs, seconds, observations, provenance, written)
+        except BaseException:
+            for path in written:  # the transaction rolled back: its file must not stay behind
+                path.unlink(missing_ok=True)
+            raise
+
+    def _append(
+        self,
+        obs: pd.DataFrame,
+        seconds: np.ndarray,
+        observations: pd.DataFrame,
+        provenance: Provenance,
+        written: list[Path],
+    ) -> int:
         with self.transaction() as conn:
-            sid = self._series_ids(conn, obs)
-            order = np.lexsort((seconds, sid))
+            obs_batches.ensure_schema(conn)
+            sid = obs_batches.series_ids(conn, obs)
+            key = obs_batches.keys(sid, seconds)
+            order = np.argsort(key, kind="stable")
+            key = key[order]
+            keep = np.r_[True, key[1:] != key[:-1]]  # a repeat inside the batch: the first is kept
+            stored = obs_batches.stored_keys(conn, sid, seconds)
+            if len(stored):
+                keep &= ~np.isin(key, stored)
+            take = order[keep]
+            batch = obs_batches.Batch(
+                sid=sid[take],
+                t=seconds[take],
+                value=pd.to_numeric(obs["value"], errors="coerce").to_numpy(dtype="float64")[take],
+                censor=_text_column(obs["censor"], take, blank_is_null=True),
+                raw=_text_column(obs["raw"], take, blank_is_null=False),
+                qc_flag=_qc_flags(observations)[take],
+            )
             cur = conn.execute(
                 "INSERT INTO observation_batches (created_at, user, source_name, source_checksum, agency, "
                 "jurisdiction, n_rows, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -98,43 +124,24 @@ class NetworkTables:
                     provenance.source_checksum,
                     provenance.agency,
                     provenance.jurisdiction,
-                    len(obs),
+                    int(keep.sum()),
                     provenance.note,
                 ),
             )
-            batch = cur.lastrowid
-            assert batch is not None  # an INSERT always sets it
-            values = obs["value"].astype("float64").to_numpy(dtype=object, na_value=None)
-            censor = obs["censor"].astype(object).where(obs["censor"].notna() & (obs["censor"] != ""), None)
-            raw = obs["raw"].astype(object).where(obs["raw"].notna(), None)
-            flags = _qc_flags(observations)
-            rows = zip(
-                sid[order].tolist(),
-                seconds[order].tolist(),
-                values[order].tolist(),
-                censor.to_numpy()[order].tolist(),
-                raw.to_numpy()[order].tolist(),
-                flags[order].tolist(),
-                strict=True,
-            )
-            before = conn.execute("SELECT total_changes()").fetchone()[0]
-            conn.executemany(
-                "INSERT INTO observations "
-                "(series_id, phenomenon_time, value, censor, raw, qc_flag, batch_id) "
-                f"SELECT ?1, ?2, ?3, ?4, ?5, ?6, {int(batch)} WHERE NOT EXISTS (SELECT 1 FROM observations "
-                "WHERE series_id = ?1 AND phenomenon_time = ?2 AND revision = 0)",
-                rows,
-            )
-            inserted = conn.execute("SELECT total_changes()").fetchone()[0] - before
-            conn.execute("UPDATE observation_batches SET n_rows = ? WHERE batch_id = ?", (inserted, batch))
+            batch_id = cur.lastrowid
+            assert batch_id is not None  # an INSERT always sets it
+            path = obs_batches.commit(conn, int(batch_id), batch)
+            if path is not None:
+                written.append(path)
+            inserted = int(keep.sum())
             self._audit(
                 conn,
                 provenance.user,
                 "observations.append",
-                f"batch:{batch}",
+                f"batch:{batch_id}",
                 detail={"rows_in": len(obs), "inserted": inserted, "source": provenance.source_name},
             )
-        return int(inserted)
+        return inserted
 
     def read_observations(
         self,
@@ -143,39 +150,53 @@ class NetworkTables:
         property_code: str | None = None,
         start: dt.datetime | None = None,
         end: dt.datetime | None = None,
+        history: bool = False,
     ) -> pd.DataFrame:
-        where = [
-            "o.revision = (SELECT max(revision) FROM observations o2 WHERE o2.series_id = o.series_id "
-            "AND o2.phenomenon_time = o.phenomenon_time)"
-        ]
-        params: list[Any] = []
-        for col, val in (("s.station_code", station_code), ("s.property_code", property_code)):
-            if val is not None:
-                where.append(f"{col} = ?")
-                params.append(val)
-        for op, when in ((">=", start), ("<", end)):
-            if when is not None:
-                if when.tzinfo is None:
-                    raise SchemaError(
-                        "start/end must be timezone-aware", hint="pass e.g. datetime(..., tzinfo=UTC)"
-                    )
-                where.append(f"o.phenomenon_time {op} ?")
-                params.append(int(when.timestamp()))
-        df = pd.read_sql_query(
-            "SELECT s.station_code, s.property_code, s.method, o.phenomenon_time, o.value, o.censor, o.raw, "
-            "o.qc_flag, o.revision, o.batch_id FROM observations o JOIN series s USING (series_id) "
-            f"WHERE {' AND '.join(where)} ORDER BY s.series_id, o.phenomenon_time",
+        """Stored observations, the latest revision of each (series, time); ``history`` gives all."""
+        return obs_read.read_observations(
             self.conn,
-            params=params,
+            station_code=station_code,
+            property_code=property_code,
+            start=start,
+            end=end,
+            history=history,
         )
-        df["phenomenon_time"] = pd.to_datetime(df["phenomenon_time"], unit="s", utc=True)
-        return df
+
+    def correct_observations(self, corrections: pd.DataFrame, *, user: str = "liuyu") -> int:
+        """Corrected values as new revisions (the old kept), each audited with its reason."""
+        with self.transaction() as conn:
+            return obs_revise.correct(conn, self._audit, corrections, user)
+
+    def rerun_qc(
+        self, *, station_code: str | None = None, property_code: str | None = None, user: str = "liuyu"
+    ) -> dict[str, Any]:
+        """QC over whole stored series; changed flags stored as new revisions (see obs_revise)."""
+        with self.transaction() as conn:
+            return obs_revise.rerun_qc(
+                conn, self._audit, user, station_code=station_code, property_code=property_code
+            )
 
     def series(self) -> pd.DataFrame:
+        obs_batches.ensure_schema(self.conn)
         return pd.read_sql_query(
-            "SELECT s.series_id, s.station_code, s.property_code, s.method, s.unit, count(o.id) AS n, "
-            "min(o.phenomenon_time) AS first, max(o.phenomenon_time) AS last "
-            "FROM series s LEFT JOIN observations o USING (series_id) "
-            "GROUP BY s.series_id ORDER BY s.series_id",
+            "SELECT series_id, station_code, property_code, method, unit, n, "
+            "CASE WHEN n > 0 THEN time_first END AS first, CASE WHEN n > 0 THEN time_last END AS last "
+            "FROM series ORDER BY series_id",
             self.conn,
         )
+
+
+def _text_column(values: pd.Series, take: np.ndarray, *, blank_is_null: bool) -> pa.Array:
+    """A text column of the kept rows as arrow: a Categorical stays dictionary-encoded (cheap)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        cats = values.cat.categories.astype(str)
+        codes = values.cat.codes.to_numpy()[take]
+        if blank_is_null:
+            codes = np.where(np.isin(codes, np.flatnonzero(cats.str.strip() == "")), -1, codes)
+        return pa.DictionaryArray.from_arrays(
+            pa.array(codes.astype(np.int32), mask=codes < 0), pa.array(cats.to_numpy(dtype=object))
+        )
+    cells = values.to_numpy(dtype=object)[take]
+    series = pd.Series(cells, dtype=object)
+    bad = series.isna() | (series.astype(str).str.strip() == "") if blank_is_null else series.isna()
+    return pa.array(series.where(~bad, None).astype(object).tolist(), type=pa.string())

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Callable
+
 from pyproj import CRS
 
 from liuyu.catalog import Category
@@ -68,23 +71,16 @@ CREATE TABLE IF NOT EXISTS observed_properties (
 CREATE TABLE IF NOT EXISTS series (
   series_id INTEGER PRIMARY KEY, station_code TEXT NOT NULL, property_code TEXT NOT NULL,
   method TEXT NOT NULL DEFAULT '', unit TEXT,
+  n INTEGER NOT NULL DEFAULT 0, time_first INTEGER, time_last INTEGER,
+  last_value REAL, last_censor TEXT, last_qc_flag INTEGER,
   UNIQUE (station_code, property_code, method));
+-- Observation values are not in this file: each batch is one Parquet file in observations/
+-- beside it (liuyu.store.obs_files), registered here by `file` when its transaction commits.
 CREATE TABLE IF NOT EXISTS observation_batches (
   batch_id INTEGER PRIMARY KEY, created_at TEXT NOT NULL, user TEXT NOT NULL,
   source_name TEXT, source_checksum TEXT, agency TEXT, jurisdiction TEXT, n_rows INTEGER NOT NULL,
-  note TEXT);
-CREATE TABLE IF NOT EXISTS observations (
-  id INTEGER PRIMARY KEY,
-  series_id INTEGER NOT NULL REFERENCES series(series_id),
-  phenomenon_time INTEGER NOT NULL,
-  value REAL,
-  censor TEXT,
-  raw TEXT,
-  qc_flag INTEGER NOT NULL DEFAULT 0,
-  revision INTEGER NOT NULL DEFAULT 0,
-  batch_id INTEGER REFERENCES observation_batches(batch_id));
-CREATE INDEX IF NOT EXISTS ix_observations_series_time
-  ON observations (series_id, phenomenon_time, revision);
+  note TEXT, file TEXT, max_revision INTEGER NOT NULL DEFAULT 0,
+  min_series INTEGER, max_series INTEGER, min_time INTEGER, max_time INTEGER);
 CREATE TABLE IF NOT EXISTS audit_log (
   id INTEGER PRIMARY KEY, at TEXT NOT NULL, user TEXT NOT NULL, action TEXT NOT NULL,
   target TEXT NOT NULL, detail TEXT, before TEXT, after TEXT);
@@ -93,8 +89,12 @@ CREATE TABLE IF NOT EXISTS audit_log (
 #: Tables QGIS should see as non-spatial layers (registered as GPKG "attributes").
 ATTRIBUTE_TABLES = {
     "observed_properties": ("观测要素 Observed properties", "Observed properties of the network"),
-    "series": ("观测序列 Series", "One series per station, property and method"),
-    "observations": ("观测值 Observations", "phenomenon_time is Unix seconds, UTC"),
+    "series": (
+        "观测序列 Series",
+        "One series per station, property and method, with its count, first/last time (Unix s, UTC) "
+        "and last value; the values are in observations/*.parquet beside this file",
+    ),
+    "observation_batches": ("观测批次 Observation batches", "One row per batch; file: its Parquet file"),
     "audit_log": ("审计日志 Audit log", "Every write: who, what, when, before and after"),
 }
 
@@ -184,3 +184,44 @@ def rtree_triggers(t: str) -> list[str]:
         f'CREATE TRIGGER "rtree_{t}_geom_delete" AFTER DELETE ON "{t}" '
         f"WHEN old.geom NOT NULL BEGIN DELETE FROM {r} WHERE id = OLD.fid; END",
     ]
+
+
+def open_hooks() -> list[Callable[[sqlite3.Connection], None]]:
+    """Tables added after schema version 1, created when a store is opened if they are missing."""
+    from liuyu.store import gpkg_alerts, gpkg_facilities, gpkg_ledger
+
+    return [
+        gpkg_alerts.ensure_table,
+        ensure_category_tables,
+        gpkg_ledger.ensure_tables,
+        gpkg_facilities.ensure_table,
+    ]
+
+
+def ensure_category_tables(conn: sqlite3.Connection) -> None:
+    """Tables (and fields) of categories added after the store was made, e.g. issue 7's analysis layers."""
+    from liuyu.catalog import load_categories
+
+    have = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    vector = [c for c in load_categories().values() if not c.is_raster]
+    missing = [c for c in vector if c.code not in have]
+    new_fields = [
+        (c.code, f)
+        for c in vector
+        if c.code in have
+        for f in c.fields
+        if f.name not in {r[1] for r in conn.execute(f'PRAGMA table_info("{c.code}")')}
+    ]
+    if not missing and not new_fields:
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for cat in missing:
+            for stmt in category_table(cat, 4490):
+                conn.execute(stmt)
+        for table, f in new_fields:  # a field added to a category later: a new, empty column
+            conn.execute(f'ALTER TABLE "{table}" ADD COLUMN "{f.name}" {SQL_TYPES[f.type]}')
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise

@@ -9,6 +9,7 @@ from typing import Any
 
 import shapely
 
+from liuyu.store import obs_batches, obs_files, obs_read, sta_cursor
 from liuyu.store.gpkg_binary import decode
 
 ISO = "'%Y-%m-%dT%H:%M:%SZ'"
@@ -29,23 +30,26 @@ def _datastreams(things: str) -> str:
         "coalesce(t.name, d.station_code) || ' · ' || coalesce(p.name_en, d.property_code) "
         "|| ' (' || coalesce(nullif(d.method, ''), 'unspecified') || ')' AS name, "
         "p.name_en AS property_name, p.name_zh AS property_name_zh, t.id AS thing_id, "
-        f"strftime({ISO}, (SELECT min(o.phenomenon_time) FROM observations o "
-        "WHERE o.series_id = d.series_id), 'unixepoch') AS time_first, "
-        f"strftime({ISO}, (SELECT max(o.phenomenon_time) FROM observations o "
-        "WHERE o.series_id = d.series_id), 'unixepoch') AS time_last "
+        f"strftime({ISO}, d.time_first, 'unixepoch') AS time_first, "
+        f"strftime({ISO}, d.time_last, 'unixepoch') AS time_last "
         "FROM series d LEFT JOIN observed_properties p ON p.code = d.property_code "
         f"LEFT JOIN ({things}) t ON t.code = d.station_code"
     )
 
 
-#: The current revision of each (series, time): a correction hides the value it replaced.
-OBSERVATIONS = (
-    "SELECT o.id, o.series_id AS datastream_id, o.phenomenon_time, "
-    f"strftime({ISO}, o.phenomenon_time, 'unixepoch') AS phenomenon_iso, o.value AS result, "
-    "o.censor, o.qc_flag, o.raw, o.revision FROM observations o WHERE NOT EXISTS (SELECT 1 "
-    "FROM observations n WHERE n.series_id = o.series_id AND n.phenomenon_time = o.phenomenon_time "
-    "AND n.revision > o.revision)"
-)
+_DUCK_ISO = "'%Y-%m-%dT%H:%M:%SZ'"
+
+
+def _observations(source: str) -> str:
+    """Observations (DuckDB over the batch files): the current revision of each (series, time)."""
+    return (
+        "SELECT o.id, o.series_id AS datastream_id, o.phenomenon_time, "
+        f"strftime(make_timestamp(o.phenomenon_time * 1000000), {_DUCK_ISO}) AS phenomenon_iso, "
+        "o.value AS result, o.censor, CAST(o.qc_flag AS BIGINT) AS qc_flag, o.raw, "
+        f"CAST(o.revision AS BIGINT) AS revision FROM {source} o"
+    )
+
+
 OBSERVED_PROPERTIES = (
     "SELECT code AS id, name_en AS name, name_zh, unit, definition, aliases FROM observed_properties"
 )
@@ -60,13 +64,13 @@ NO_THINGS = (
 
 def _source(conn: sqlite3.Connection, entity_set: str) -> str:
     """The SELECT behind one entity set."""
+    obs_batches.ensure_schema(conn)
     things = THINGS if has_stations(conn) else NO_THINGS
     sources = {
         "Things": things,
         "Locations": things,
         "FeaturesOfInterest": things,
         "Datastreams": _datastreams(things),
-        "Observations": OBSERVATIONS,
         "ObservedProperties": OBSERVED_PROPERTIES,
         "Sensors": SENSORS,
     }
@@ -107,8 +111,24 @@ def select_entities(
     order: Sequence[str],
     limit: int,
     offset: int,
+    cursor: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Rows of one entity set matching ``where`` (SQL over its columns, values bound), one page."""
+    """Rows of one entity set matching ``where`` (SQL over its columns, values bound), one page.
+
+    Observations are read with DuckDB from the committed batch files; the conditions the API
+    builds (comparisons, ``IN (SELECT series_id FROM series ...)``) read the same in both SQLs.
+    ``cursor`` (from :func:`next_cursor`) starts the page after the previous page's last row,
+    in place of ``offset`` (keyset paging, :mod:`liuyu.store.sta_cursor`).
+    """
+    if cursor is not None:
+        sql, values = sta_cursor.cursor_condition(cursor, order)
+        where, params, offset = [*where, sql], [*params, *values], 0
+    if entity_set == "Observations":
+        sql, frames = _obs_sql(conn, "*", where)
+        sql += f" ORDER BY {', '.join(order) or 'e.id'} LIMIT ? OFFSET ?"
+        cur = obs_files.query(sql, [*params, limit, offset], frames)
+        names = [c[0] for c in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
     register_functions(conn)
     sql = f"SELECT * FROM ({_source(conn, entity_set)}) AS e WHERE {' AND '.join(where) or '1'}"
     sql += f" ORDER BY {', '.join(order) or 'e.id'} LIMIT ? OFFSET ?"
@@ -121,9 +141,26 @@ def count_entities(
     conn: sqlite3.Connection, entity_set: str, where: Sequence[str], params: Sequence[Any]
 ) -> int:
     """How many rows of one entity set match ``where``."""
+    if entity_set == "Observations":
+        sql, frames = _obs_sql(conn, "count(*)", where)
+        return int(obs_files.query(sql, list(params), frames).fetchone()[0])
     register_functions(conn)
     sql = f"SELECT count(*) FROM ({_source(conn, entity_set)}) AS e WHERE {' AND '.join(where) or '1'}"
     return int(conn.execute(sql, list(params)).fetchone()[0])
+
+
+def _obs_sql(conn: sqlite3.Connection, what: str, where: Sequence[str]) -> tuple[str, dict[str, Any]]:
+    """DuckDB SQL over the observations, with the ``series`` registry registered for sub-selects."""
+    obs_batches.ensure_schema(conn)
+    frames = {"series": obs_read.series_frame(conn)}
+    source = obs_files.source_for(conn)
+    sql = f"SELECT {what} FROM ({_observations(source)}) AS e WHERE {' AND '.join(where) or 'true'}"
+    return sql, frames
+
+
+def next_cursor(rows: Sequence[dict[str, Any]], order: Sequence[str]) -> str | None:
+    """The ``$skiptoken`` of the page after ``rows`` (ordered by ``order``), or None if none fits."""
+    return sta_cursor.encode_cursor(rows[-1], order) if rows else None
 
 
 def has_stations(conn: sqlite3.Connection) -> bool:
@@ -132,23 +169,23 @@ def has_stations(conn: sqlite3.Connection) -> bool:
     return row is not None
 
 
-#: The last observation of every series: one index descent per series on
-#: ``ix_observations_series_time`` (latest time, then highest revision), so the cost grows with the
-#: number of series times log(observations), not with the observations.
+#: The last observation of every series, kept in ``series`` itself by every batch
+#: (:mod:`liuyu.store.obs_batches`): one indexed table of a few thousand rows, whatever the
+#: number of observations.
 LATEST = (
     "SELECT s.series_id, s.station_code, s.property_code, s.method, coalesce(s.unit, p.unit) AS unit, "
-    f"strftime({ISO}, o.phenomenon_time, 'unixepoch') AS time, o.value, o.censor, o.qc_flag "
-    "FROM series s JOIN observations o ON o.id = (SELECT x.id FROM observations x "
-    "WHERE x.series_id = s.series_id ORDER BY x.phenomenon_time DESC, x.revision DESC LIMIT 1) "
-    "LEFT JOIN observed_properties p ON p.code = s.property_code"
+    f"strftime({ISO}, s.time_last, 'unixepoch') AS time, s.last_value AS value, s.last_censor AS censor, "
+    "s.last_qc_flag AS qc_flag FROM series s LEFT JOIN observed_properties p ON p.code = s.property_code "
+    "WHERE s.n > 0"
 )
 
 
 def latest_values(conn: sqlite3.Connection, station_code: str | None = None) -> list[dict[str, Any]]:
     """The last observation (time, value, censor, qc_flag) of every series, or of one station's."""
+    obs_batches.ensure_schema(conn)
     sql, params = LATEST, []
     if station_code is not None:
-        sql, params = sql + " WHERE s.station_code = ?", [station_code]
+        sql, params = sql + " AND s.station_code = ?", [station_code]
     cur = conn.execute(sql + " ORDER BY s.series_id", params)
     names = [c[0] for c in cur.description]
     return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]

@@ -8,11 +8,14 @@ import {
   DEFAULT_VISIBLE, DRAW_ORDER, LOCAL_CJK_FONT, STYLES, WATER_CLASS_COLOURS, fallbackLayers, highlightLayer,
   setSectionClasses,
 } from "./styles.js";
-import { closePanel, resizeChart, showFeature, showStation } from "./panels.js";
+import { closePanel, resizeChart, showFeature, showStation, unverifiedBadge } from "./panels.js";
 import { closeDataView, openDataView, renderDataView } from "./dataview.js";
 import { initSearch, retranslateSearch } from "./search.js";
+import { initAlerts, retranslateAlerts } from "./alerts.js";
+import { initLedgerLayer, retranslateLedger } from "./ledger_layer.js";
+import { initAnalysis, retranslateAnalysis } from "./analysis.js";
 
-const GROUPS = ["boundaries", "water", "terrain", "land", "protection", "network", "settlements"];
+const GROUPS = ["boundaries", "water", "terrain", "land", "protection", "network", "settlements", "analysis"];
 const tilesUrl = (code) => `${ROOT}collections/${encodeURIComponent(code)}/tiles/WebMercatorQuad/{z}/{y}/{x}`;
 /** Query a few pixels around a click, so thin lines and small points are easy to hit. */
 const CLICK_TOLERANCE = 4;
@@ -221,17 +224,34 @@ function renderAssessControl() {
       if (e.target.id === "assess-period") showPeriod(e.target.value);
     });
   }
-  const options = ctx.periods.map((p) => `<option value="${esc(p)}" ${p === ctx.period ? "selected" : ""}>${esc(p)}</option>`);
+  const options = ctx.periods.map((p) => `<option value="${esc(p)}" ${p === ctx.period ? "selected" : ""}>${esc(periodName(p))}</option>`);
   box.innerHTML = `<h3>${esc(t("assess.title"))}</h3>
     <label>${esc(t("assess.period"))} <select id="assess-period">
       <option value="">${esc(t(ctx.periods.length ? "assess.none" : "assess.nodata"))}</option>${options.join("")}</select></label>
     <ul class="legend" style="display:${ctx.period ? "block" : "none"};margin-left:4px">${CLASS_LEGEND.map(([k, label]) => `<li><span class="swatch circle"
-      style="background:${WATER_CLASS_COLOURS[k]};border-color:${WATER_CLASS_COLOURS[k]}"></span>${esc(label)}</li>`).join("")}</ul>`;
+      style="background:${WATER_CLASS_COLOURS[k]};border-color:${WATER_CLASS_COLOURS[k]}"></span>${esc(label)}</li>`).join("")}
+      ${ctx.assessment?.verified === false ? `<li class="note">${unverifiedBadge(ctx.assessment)} ${esc(t("assess.unverified"))}</li>` : ""}</ul>${bulletinLinks(ctx.period)}`;
+}
+
+/** Links to the monthly bulletin (GET /api/reports/monthly) when a month is chosen. */
+function bulletinLinks(period) {
+  if (!/^\d{4}-\d{2}$/.test(period)) return "";
+  const url = `api/reports/monthly?month=${encodeURIComponent(period)}`;
+  return `<p class="note"><a href="${url}" target="_blank" rel="noopener">月报 Monthly bulletin</a>
+    · <a href="${url}&format=pdf" target="_blank" rel="noopener">PDF</a></p>`;
+}
+
+/** "2024-wet" → "2024 丰水期" (season names from /api/assessments/periods); months and years as they are. */
+function periodName(p) {
+  const season = ctx.seasonNames?.[p.slice(5)];
+  return season ? `${p.slice(0, 4)} ${nameOf(season)}` : p;
 }
 
 /** Colour the water-quality sections by their class in `period` ("" = back to the station colours). */
 async function showPeriod(period) {
   ctx.period = period;
+  ctx.assessment = null;
+  ctx.sectionClasses = {};
   renderAssessControl(); // the legend shows only while sections are coloured
   if (!period) {
     setSectionClasses(map, {});
@@ -239,11 +259,14 @@ async function showPeriod(period) {
   }
   try {
     const body = await api(`api/assessments?period=${encodeURIComponent(period)}`);
+    ctx.assessment = body;
+    renderAssessControl();
     const classes = Object.fromEntries(body.assessments.filter((a) => CLASS_KEYS[a.class])
       .map((a) => [a.station_code, CLASS_KEYS[a.class]]));
     setVisible("stations", true);
     setSectionClasses(map, classes);
-    status(`${t("assess.shown")} ${period}`);
+    ctx.sectionClasses = classes; // for tests and the console
+    status(`${t("assess.shown")} ${periodName(period)}`);
   } catch (err) {
     status(`${t("assess.error")}: ${err.message}`, true);
   }
@@ -251,7 +274,9 @@ async function showPeriod(period) {
 
 async function loadPeriods() {
   try {
-    ctx.periods = (await api("api/assessments/periods")).months;
+    const body = await api("api/assessments/periods");
+    ctx.seasonNames = body.season_names ?? {};
+    ctx.periods = [...body.months, ...(body.seasons ?? []), ...(body.years ?? [])];
   } catch {
     ctx.periods = [];
   }
@@ -270,6 +295,9 @@ function applyLanguage() {
   renderTree();
   renderAssessControl();
   retranslateSearch(ctx);
+  retranslateAlerts();
+  retranslateLedger();
+  retranslateAnalysis();
   if (!document.getElementById("dataview").hidden) renderDataView(ctx, groupsInUse());
   if (ctx.selection && !document.getElementById("panel").hidden) select(ctx.selection.code, ctx.selection.props);
 }
@@ -314,12 +342,17 @@ function createMap() {
     dragRotate: false,
   });
   window.liuyuMap = map; // for tests and for the console
-  window.liuyu = { ctx, setSectionClasses: (classes) => setSectionClasses(map, classes), select, setVisible };
+  window.liuyu = {
+    ctx, setSectionClasses: (classes) => setSectionClasses(map, classes), select, setVisible, showPeriod,
+  };
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-right");
   map.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-left");
   map.on("load", () => {
     addCategoryLayers();
     loadPeriods();
+    initAlerts(map, { onStatus: status });
+    initLedgerLayer(map);
+    initAnalysis(map, ctx, { onStatus: status });
     document.body.dataset.ready = "layers";
     map.once("idle", () => status("status.ready"));
   });

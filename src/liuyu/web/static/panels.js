@@ -1,14 +1,21 @@
-// The side panel: a feature's attributes, or a station with its series and an ECharts chart.
+// The side panel: a feature's attributes, or a station with its class history (water-quality
+// sections), its series and an ECharts chart with the QC status of every point marked.
 
 import * as echarts from "../vendor/echarts/echarts.esm.min.mjs";
 import { api, esc } from "./util.js";
 import { lang, nameOf, t } from "./i18n.js";
-import { STATION_KIND_COLOURS } from "./styles.js";
+import { QC_MARKS, STATION_KIND_COLOURS, classColour, classInk } from "./styles.js";
 
 const panel = () => document.getElementById("panel");
 const body = () => document.getElementById("panel-body");
 let chart = null;
 let token = 0; // the latest selection; answers to older requests are dropped
+/** Raw values, or local daily / monthly statistics (/api/stations/{code}/series?agg=). */
+const AGGS = ["raw", "day", "month"];
+/** Above this many points a raw series shows only its last RAW_DAYS days. */
+const RAW_LIMIT = 5000;
+const RAW_DAYS = 90;
+let agg = "raw";
 
 /** Series shown first when a station opens, in this order of preference. */
 const PREFERRED = ["tp", "nh3n", "codmn", "do", "cod", "tn", "flow", "stage", "rainfall", "storage"];
@@ -40,6 +47,15 @@ const UNITS = { deg: "°", km2: "km²", m2: "m²", m3: "m³", "m3/d": "m³/d", "
 /** A unit as it is printed: km2 -> km², deg -> °. */
 export function prettyUnit(unit) {
   return UNITS[unit] ?? unit.replace(/([a-z])([23])\b/g, (_, c, n) => c + (n === "2" ? "²" : "³"));
+}
+
+/**
+ * The "未核实 unverified" badge for any result whose limits are not yet taken from the official
+ * text (`verified === false` in the API's answer, e.g. results under DB11/1612-2019); "" otherwise.
+ */
+export function unverifiedBadge(result) {
+  if (!result || result.verified !== false) return "";
+  return `<span class="unverified" title="${esc(t("badge.unverified.title"))}">未核实 unverified</span>`;
 }
 
 /** A field's value as people read it: code-list names, units, plain dates. */
@@ -128,9 +144,13 @@ export async function showStation(ctx, props) {
     <table class="attrs">${rows(category, attrs, ctx.codelists, STATION_MAIN)}</table>
     <details><summary>${esc(t("panel.more"))}</summary>
       <table class="attrs">${rows(category, attrs, ctx.codelists, more)}</table></details>
+    ${attrs.kind === "water_quality" ? `<div id="class-history"></div>` : ""}
     <h3>${esc(t("panel.series"))} <span class="muted">(${list.length})</span></h3>
     ${list.length ? `<ul id="series-list" role="listbox">${list.map((s) => seriesItem(s, s === first)).join("")}</ul>
+      <div id="chart-agg" class="agg" role="group">${AGGS.map((a) => `<button type="button" data-agg="${a}"
+        class="${a === agg ? "on" : ""}">${esc(t(`chart.agg.${a}`))}</button>`).join("")}</div>
       <div id="station-chart" class="chart"></div>` : `<p class="muted">${esc(t("panel.noseries"))}</p>`}`;
+  if (attrs.kind === "water_quality") showHistory(station.code, mine);
   if (!first) return;
   const listEl = document.getElementById("series-list");
   const choose = (li) => {
@@ -145,7 +165,63 @@ export async function showStation(ctx, props) {
   listEl.addEventListener("keydown", (e) => {
     if (e.key === "Enter" && e.target.closest("li")) choose(e.target.closest("li"));
   });
+  document.getElementById("chart-agg").addEventListener("click", (e) => {
+    const button = e.target.closest("button[data-agg]");
+    if (!button) return;
+    agg = button.dataset.agg;
+    for (const b of button.parentElement.children) b.classList.toggle("on", b === button);
+    choose(listEl.querySelector("li.selected") ?? listEl.firstElementChild);
+  });
   drawSeries(station, first, mine);
+}
+
+// --- class history (GB 3838-2002, /api/assessments/history) -----------------------------------------
+function historyCell(h) {
+  const tip = [h.period, h.label || "—", h.target ? `${t("history.target")} ${h.target}` : "",
+    h.met === false ? t("history.notmet") : "", h.main_pollutants].filter(Boolean).join(" · ");
+  return `<li class="hcell${h.met === false ? " notmet" : ""}" data-period="${esc(h.period)}" data-class="${h.class ?? ""}"
+    style="background:${classColour(h.class)};color:${classInk(h.class)}" title="${esc(tip)}"
+    aria-label="${esc(tip)}">${esc(h.label)}</li>`;
+}
+
+function historyRow(h) {
+  const met = h.met === null ? "—" : h.met ? t("history.met") : t("history.notmet");
+  return `<tr data-period="${esc(h.period)}"><td>${esc(h.period)}</td>
+    <td><span class="hchip" style="background:${classColour(h.class)};color:${classInk(h.class)}">${esc(h.label || "—")}</span>
+    ${unverifiedBadge(h)}</td><td>${esc(h.target || "—")}</td><td class="${h.met === false ? "error" : ""}">${esc(met)}</td>
+    <td>${esc(h.main_pollutants || "—")}</td><td class="num">${h.n_samples}</td></tr>`;
+}
+
+function historyLegend() {
+  const keys = [[2, "Ⅰ–Ⅱ"], [3, "Ⅲ"], [4, "Ⅳ"], [5, "Ⅴ"], [6, "劣Ⅴ"]];
+  return `<ul class="hlegend">${keys.map(([n, label]) => `<li><span class="swatch fill"
+    style="background:${classColour(n)};border-color:${classColour(n)}"></span>${esc(label)}</li>`).join("")}
+    <li><span class="swatch notmet"></span>${esc(t("history.notmet"))}</li></ul>`;
+}
+
+/** The section's class in every month with lab samples: a coloured strip, and a table under "more". */
+async function showHistory(code, mine) {
+  const box = document.getElementById("class-history");
+  let body;
+  try {
+    body = await api(`api/assessments/history?station=${encodeURIComponent(code)}`);
+  } catch (err) {
+    if (mine === token && box) box.innerHTML = `<p class="muted">${esc(t("history.none"))}</p>`;
+    return;
+  }
+  if (mine !== token || !document.body.contains(box)) return;
+  const rows = body.history;
+  const latest = rows[rows.length - 1];
+  box.dataset.months = String(rows.length);
+  box.innerHTML = `<h3>${esc(t("history.title"))} ${unverifiedBadge(body)}
+      <span class="muted">${esc(rows[0].period)} – ${esc(latest.period)}</span></h3>
+    <ol class="hstrip" aria-label="${esc(t("history.title"))}">${rows.map(historyCell).join("")}</ol>
+    ${historyLegend()}
+    ${body.verified === false ? `<p class="note unverified-note">${esc(t("assess.unverified"))}</p>` : ""}
+    <details><summary>${esc(t("history.table"))}</summary>
+      <table class="attrs history"><thead><tr><th>${esc(t("history.month"))}</th><th>${esc(t("history.class"))}</th>
+        <th>${esc(t("history.target"))}</th><th>${esc(t("history.met"))}</th><th>${esc(t("history.pollutants"))}</th>
+        <th>n</th></tr></thead><tbody>${[...rows].reverse().map(historyRow).join("")}</tbody></table></details>`;
 }
 
 /** Break the line where the gap between two observations is far longer than usual. */
@@ -161,54 +237,113 @@ function withGaps(points) {
   return out;
 }
 
+/** ECharts series of the points of one QC status, marked as QC_MARKS says. */
+function marks(name, data, status) {
+  const m = QC_MARKS[status];
+  return { name, type: "scatter", data, symbol: m.symbol, symbolSize: m.size, symbolRotate: m.rotate ?? 0,
+    itemStyle: { color: m.color }, z: 4 };
+}
+
+/**
+ * Chart options for raw points: the line of the usable values, and each QC status marked.
+ * A rejected value far outside the usable ones (a hard-range failure, e.g. 99 mg/L of TP) would
+ * flatten the chart: it is drawn at the edge of the usable range, its value in the tooltip.
+ */
+function rawOptions(points) {
+  const at = (p) => Date.parse(p.time);
+  const usable = points.filter((p) => p.status !== "rejected" && p.value !== null);
+  const values = usable.map((p) => p.value);
+  const lo = Math.min(...values);
+  const hi = Math.max(...values);
+  const pad = (hi - lo || Math.abs(hi) || 1) * 0.15;
+  const clamp = (v) => (values.length ? Math.min(Math.max(v, lo - pad), hi + pad) : v);
+  const of = (status) => points.filter((p) => p.status === status && p.value !== null)
+    .map((p) => [at(p), status === "rejected" ? clamp(p.value) : p.value, (p.flags ?? []).join(", "), p.value]);
+  const line = withGaps(usable.map((p) => [at(p), p.value]));
+  return [
+    { name: t("chart.value"), type: "line", data: line, showSymbol: line.length < 150, symbolSize: 4,
+      lineStyle: { width: 1.2, color: "#1f5a99" }, itemStyle: { color: "#1f5a99" }, connectNulls: false },
+    marks(t("chart.suspect"), of("suspect"), "suspect"),
+    marks(t("chart.rejected"), of("rejected"), "rejected"),
+    marks(t("chart.censored"), of("censored"), "censored"),
+  ];
+}
+
+/** Chart options for daily or monthly statistics: the mean, the min–max band, flagged periods marked. */
+function aggOptions(points) {
+  const at = (p) => Date.parse(p.time);
+  const mean = points.map((p) => [at(p), p.mean]);
+  return [
+    { name: t("chart.mean"), type: "line", data: mean, showSymbol: mean.length < 80, symbolSize: 4,
+      lineStyle: { width: 1.4, color: "#1f5a99" }, itemStyle: { color: "#1f5a99" } },
+    { name: t("chart.range"), type: "line", data: points.map((p) => [at(p), p.min]), stack: "band",
+      lineStyle: { opacity: 0 }, symbol: "none", tooltip: { show: false } },
+    { name: t("chart.range"), type: "line", data: points.map((p) => [at(p), p.max - p.min]), stack: "band",
+      lineStyle: { opacity: 0 }, symbol: "none", areaStyle: { color: "rgba(31,90,153,0.15)" }, tooltip: { show: false } },
+    marks(t("chart.flagged"), points.filter((p) => p.flagged).map((p) => [at(p), p.mean]), "suspect"),
+  ];
+}
+
+/** The axis tooltip: the time, then each series' value (a mark's own value and its QC flags). */
+function tooltip(items, unit) {
+  const when = new Date(items[0]?.axisValue ?? 0).toLocaleString(lang() === "en" ? "en-GB" : "zh-CN");
+  const shown = items.filter((i) => Array.isArray(i.data) && i.data[1] !== null && i.seriesName !== t("chart.range"));
+  const lines = shown.map((i) => {
+    const [, shown, flags, own] = i.data;
+    const value = own ?? shown;
+    const text = typeof value === "number" ? `${Math.round(value * 1e4) / 1e4}${unit ? ` ${unit}` : ""}` : "—";
+    return `${i.marker}${esc(i.seriesName)}: ${esc(text)}${flags ? ` <span style="color:#888">(${esc(flags)})</span>` : ""}`;
+  });
+  return [esc(when), ...lines].join("<br>");
+}
+
 async function drawSeries(station, s, mine) {
   const el = document.getElementById("station-chart");
   if (!el) return;
   disposeChart();
   el.innerHTML = `<p class="muted">${esc(t("chart.loading"))}</p>`;
-  const q = new URLSearchParams({ property: s.property });
+  const q = new URLSearchParams({ property: s.property, agg });
+  if (s.method) q.set("method", s.method);
+  // a long sensor series in raw values: its last RAW_DAYS days (the aggregates show all of it)
+  const recent = agg === "raw" && s.count > RAW_LIMIT && s.last;
+  if (recent) q.set("start", new Date(Date.parse(s.last) - RAW_DAYS * 864e5).toISOString());
   let data;
   try {
-    data = await api(`api/stations/${encodeURIComponent(station.code)}/observations?${q}`);
+    data = await api(`api/stations/${encodeURIComponent(station.code)}/series?${q}`);
   } catch (err) {
     if (mine === token) el.innerHTML = `<p class="error">${esc(err.message)}</p>`;
     return;
   }
   if (mine !== token || !document.body.contains(el)) return;
-  const obs = data.observations.filter((o) => !s.method || o.method === s.method);
+  const points = data.points;
   el.innerHTML = "";
-  if (!obs.length) {
+  if (!points.length) {
     el.innerHTML = `<p class="muted">${esc(t("chart.empty"))}</p>`;
     return;
   }
-  const at = (o) => Date.parse(o.time);
-  const line = withGaps(obs.map((o) => [at(o), o.value]));
-  const censored = obs.filter((o) => o.censor).map((o) => [at(o), o.value, o.censor]);
-  const flagged = obs.filter((o) => o.qc_flag).map((o) => [at(o), o.value, o.qc_flag]);
-  const unit = data.unit && data.unit !== "1" ? data.unit : "";
+  const series = data.agg === "raw" ? rawOptions(points) : aggOptions(points);
+  const unit = data.unit && data.unit !== "1" ? prettyUnit(data.unit) : "";
+  const legend = series.map((x) => x.name).filter((n, i, all) => all.indexOf(n) === i && n !== t("chart.range"));
   chart = echarts.init(el, null, { renderer: "canvas", locale: lang() === "en" ? "EN" : "ZH" });
   chart.setOption({
     animation: false,
     textStyle: { fontFamily: "inherit" },
-    title: { text: `${nameOf(data)}${unit ? ` (${unit})` : ""}`, left: 4, top: 2, textStyle: { fontSize: 13, fontWeight: 600 } },
-    legend: { top: 24, right: 4, itemWidth: 14, itemHeight: 9, textStyle: { fontSize: 11 },
-      data: [t("chart.value"), t("chart.censored"), t("chart.flagged")] },
-    grid: { left: 46, right: 14, top: 48, bottom: 50 },
-    tooltip: { trigger: "axis", valueFormatter: (v) => (v === null || v === undefined ? "—" : `${v} ${unit}`) },
-    xAxis: { type: "time" },
+    title: { text: `${nameOf(data)}${unit ? ` (${unit})` : ""}${recent ? ` · ${t("chart.recent")}` : ""}`, left: 4, top: 2,
+      textStyle: { fontSize: 13, fontWeight: 600 } },
+    legend: { top: 24, left: 4, itemWidth: 14, itemHeight: 9, textStyle: { fontSize: 11 }, data: legend },
+    grid: { left: 46, right: 14, top: 52, bottom: 50 },
+    tooltip: { trigger: "axis", formatter: (items) => tooltip(items, unit) },
+    xAxis: { type: "time", axisLabel: { hideOverlap: true } },
     yAxis: { type: "value", scale: true },
     dataZoom: [{ type: "inside" }, { type: "slider", height: 16, bottom: 6 }],
-    series: [
-      { name: t("chart.value"), type: "line", data: line, showSymbol: line.length < 150, symbolSize: 4,
-        lineStyle: { width: 1.2, color: "#1f5a99" }, itemStyle: { color: "#1f5a99" }, connectNulls: false },
-      { name: t("chart.censored"), type: "scatter", data: censored, symbol: "emptyTriangle", symbolRotate: 180,
-        symbolSize: 8, itemStyle: { color: "#6d6d6d" }, z: 3 },
-      { name: t("chart.flagged"), type: "scatter", data: flagged, symbol: "diamond", symbolSize: 8,
-        itemStyle: { color: "#d62728" }, z: 4 },
-    ],
+    series,
   });
+  for (const k of Object.keys(el.dataset)) if (/^n[A-Z]/.test(k)) delete el.dataset[k];
   el.dataset.property = s.property;
-  el.dataset.points = String(obs.length);
+  el.dataset.agg = data.agg;
+  el.dataset.points = String(points.length);
+  for (const [k, v] of Object.entries(data.counts ?? {})) el.dataset[`n${k[0].toUpperCase()}${k.slice(1)}`] = String(v);
+  el.dataset.legend = legend.join("|");
   el.dataset.lang = lang();
 }
 

@@ -35,6 +35,26 @@ export const WATER_CLASS_COLOURS = {
   I: "#1e6fd9", II: "#1e6fd9", III: "#2ca02c", IV: "#f2c500", V: "#f28e1c", worse_than_V: "#d62728",
 };
 
+/** Class number of the assessment API (1..5 for Ⅰ..Ⅴ, 6 for 劣Ⅴ) → key of WATER_CLASS_COLOURS. */
+export const CLASS_NUMBER_KEYS = { 1: "I", 2: "II", 3: "III", 4: "IV", 5: "V", 6: "worse_than_V" };
+
+/** The colour of a class number, grey when it has none. */
+export function classColour(n) {
+  return WATER_CLASS_COLOURS[CLASS_NUMBER_KEYS[n]] ?? "#b0b7bc";
+}
+
+/** Text colour that reads on a class colour (dark on yellow and orange, white on the rest). */
+export function classInk(n) {
+  return n === 4 || n === 5 ? "#1f2a33" : "#ffffff";
+}
+
+/** QC status of a point (/api/stations/{code}/series) → how the chart marks it. */
+export const QC_MARKS = {
+  suspect: { symbol: "diamond", color: "#f28e1c", size: 9 },
+  rejected: { symbol: "path://M2 0L5 3L8 0L10 2L7 5L10 8L8 10L5 7L2 10L0 8L3 5L0 2Z", color: "#d62728", size: 9 },
+  censored: { symbol: "emptyTriangle", color: "#6d6d6d", size: 9, rotate: 180 },
+};
+
 export const LAND_USE_COLOURS = {
   "00": "#79c7b8", "01": "#f3e08a", "02": "#cfe08c", "03": "#6fae6a", "04": "#b9d88f",
   "05": "#e89ac1", "06": "#a9a9a9", "07": "#f2a98a", "08": "#d7a8cf", "09": "#b5aed6",
