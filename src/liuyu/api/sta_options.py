@@ -10,7 +10,15 @@ from liuyu.api.params import ParameterError
 DEFAULT_TOP = 100
 MAX_TOP = 10_000
 KNOWN = (
-    "$top", "$skip", "$skiptoken", "$count", "$orderby", "$select", "$filter", "$expand", "$resultFormat"
+    "$top",
+    "$skip",
+    "$skiptoken",
+    "$count",
+    "$orderby",
+    "$select",
+    "$filter",
+    "$expand",
+    "$resultFormat",
 )
 
 
