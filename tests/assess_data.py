@@ -23,8 +23,8 @@ def sections(rows: list[tuple[str, str, str, float]]) -> gpd.GeoDataFrame:
     )
 
 
-def lab(station: str, local: str, values: dict[str, float]) -> pd.DataFrame:
-    """One lab sample taken at ``local`` Beijing time, as observation rows."""
+def sample(station: str, local: str, values: dict[str, float], method: str) -> pd.DataFrame:
+    """One sample or reading taken at ``local`` Beijing time by ``method``, as observation rows."""
     time = pd.Timestamp(local, tz="Asia/Shanghai").tz_convert("UTC")
     return pd.DataFrame(
         {
@@ -32,6 +32,11 @@ def lab(station: str, local: str, values: dict[str, float]) -> pd.DataFrame:
             "property_code": list(values),
             "phenomenon_time": time,
             "value": list(values.values()),
-            "method": "lab",
+            "method": method,
         }
     )
+
+
+def lab(station: str, local: str, values: dict[str, float]) -> pd.DataFrame:
+    """One lab sample taken at ``local`` Beijing time, as observation rows."""
+    return sample(station, local, values, "lab")

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
+
+if TYPE_CHECKING:
+    from liuyu.workspace import Workspace
 
 BACKENDS = ["gpkg"]
 
@@ -53,3 +59,63 @@ def store(request: pytest.FixtureRequest, tmp_path: Path):
         raise ValueError(request.param)
     yield s
     s.close()
+
+
+# The demo basin, built once per test session (~30 s). Tests that only read take `demo_workspace`;
+# tests that write take `demo_copy` (or `copy_demo` for a module-scoped copy) so that nothing they
+# write can leak into another test.
+DEMO_PARCELS = 2_000
+
+
+@pytest.fixture(scope="session")
+def demo_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The folder of the one demo build of this session, closed (no connection holds it)."""
+    from liuyu.demo import build_demo
+
+    root = tmp_path_factory.mktemp("demo") / "ws"
+    build_demo(root, parcels=DEMO_PARCELS).close()
+    return root
+
+
+@pytest.fixture(scope="session")
+def copy_demo(demo_root: Path) -> Callable[[Path], Workspace]:
+    """A function that copies the demo workspace folder (GeoPackage, observations, rasters...) to ``dest``
+    and opens the copy; the caller closes it."""
+    from liuyu.workspace import open_workspace
+
+    def copy(dest: Path) -> Workspace:
+        shutil.copytree(demo_root, dest)
+        return open_workspace(dest)
+
+    return copy
+
+
+@pytest.fixture(scope="session")
+def demo_workspace(demo_root: Path) -> Iterator[Workspace]:
+    """The shared demo workspace, for tests that only read it."""
+    from liuyu.workspace import open_workspace
+
+    ws = open_workspace(demo_root)
+    yield ws
+    ws.close()
+
+
+@pytest.fixture
+def demo_copy(copy_demo: Callable[[Path], Workspace], tmp_path: Path) -> Iterator[Workspace]:
+    """A private copy of the demo workspace, for a test that writes to it."""
+    ws = copy_demo(tmp_path / "demo")
+    yield ws
+    ws.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Headless Chromium, launched once per test module; each test opens its own page (tests/browser.py).
+
+    Skips the test when Chromium or the npm front end is missing.
+    """
+    from browser import chromium, skip_without_browser
+
+    skip_without_browser()
+    with chromium() as b:
+        yield b

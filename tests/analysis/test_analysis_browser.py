@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from analysis_data import build
 
-from liuyu.api.web import front_end_installed
+from browser import new_page, skip_without_browser
 from live_server import liuyu_serve
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
-
-if not CHROMIUM.exists() or not front_end_installed():
-    pytest.skip("needs /usr/bin/chromium and `npm ci --prefix src/liuyu/web`", allow_module_level=True)
+skip_without_browser()
 
 
 @pytest.fixture(scope="module")
@@ -29,19 +24,11 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture
-def page(base_url: str) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        page = browser.new_context(viewport={"width": 1300, "height": 800}, locale="zh-CN").new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
+def page(browser: Any, base_url: str) -> Iterator[Any]:
+    with new_page(browser) as page:
         page.goto(f"{base_url}/map")
         page.wait_for_selector("#btn-analysis", timeout=30_000)
         yield page
-        browser.close()
-    assert errors == [], errors
 
 
 def rendered(page: Any, layer: str) -> int:

@@ -8,14 +8,14 @@ import shapely
 from typer.testing import CliRunner
 
 from liuyu.cli import app
-from liuyu.demo import build_demo
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    ws = build_demo(tmp_path_factory.mktemp("demo_analysis") / "demo", parcels=5_000)
+def demo(copy_demo, tmp_path_factory):
+    """One copy of the session's demo for this module: the analyses write their results to it."""
+    ws = copy_demo(tmp_path_factory.mktemp("demo_analysis") / "demo")
     yield ws
     ws.close()
 

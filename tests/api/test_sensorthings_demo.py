@@ -15,24 +15,15 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    from liuyu.demo import build_demo
-
-    ws = build_demo(tmp_path_factory.mktemp("sta_demo") / "ws", parcels=2_000)
-    yield ws
-    ws.close()
-
-
-@pytest.fixture(scope="module")
-def client(demo):
+def client(demo_workspace):
     from liuyu.api.app import create_app
 
-    with TestClient(create_app(demo.root)) as c:
+    with TestClient(create_app(demo_workspace.root)) as c:
         yield c
 
 
-def test_latest_is_correct_and_fast_on_the_demo(demo):
-    conn = demo.store.conn
+def test_latest_is_correct_and_fast_on_the_demo(demo_workspace):
+    conn = demo_workspace.store.conn
     rows = gpkg_sta.latest_values(conn)
     assert len(rows) == conn.execute("SELECT count(*) FROM series").fetchone()[0] == 3068
     assert_latest_matches(rows, brute_force_latest(conn))
@@ -73,7 +64,8 @@ def test_paging_datastreams_to_the_end(client):
     assert count == len(set(ids)) == len(ids) == 3068
 
 
-def test_time_range_filter_matches_pandas(client, demo):
+def test_time_range_filter_matches_pandas(client, demo_workspace):
+    demo = demo_workspace
     series_id = 5
     obs = demo.store.read_observations()
     sid = demo.store.series().set_index("series_id").loc[series_id]

@@ -246,3 +246,44 @@ def _reference(code: str, v: float, lake: bool) -> int:
     if item.direction == "ge":
         return next((i + 1 for i, lim in enumerate(limits) if v >= lim), 6)
     return better_class(limits, v)
+
+
+@pytest.mark.parametrize("water_type", ["river", "lake_reservoir"])
+def test_total_phosphorus_every_boundary_of_each_water_type(water_type: str) -> None:
+    """TP has one limit row per water type (not in LE_ITEMS): each limit is the better class."""
+    limits = STD.items["tp"].limits_by_water_type[water_type]  # type: ignore[index]
+    expected = {"river": [0.02, 0.1, 0.2, 0.3, 0.4], "lake_reservoir": [0.01, 0.025, 0.05, 0.1, 0.2]}
+    assert limits == expected[water_type]  # DOMAIN.md §1.1, written out again
+    for i, limit in enumerate(limits):
+        assert item_class("tp", limit, water_type) == i + 1
+        assert item_class("tp", limit * (1 + 1e-9), water_type) == i + 2
+
+
+def test_float_noise_at_a_limit_is_at_the_limit() -> None:
+    """A computed mean a few ulps off a limit (0.1 + 0.2) is still at it: the better class."""
+    assert 0.1 + 0.2 != 0.3  # the noise is real
+    assert item_class("tp", 0.1 + 0.2) == 4  # river TP Ⅳ ≤ 0.3
+    assert item_class("do", 7.5 - 1e-15) == 1
+    assert item_class("ph", 9.000000000000002) == 1
+    assert item_class("ph", 9.01) == 6
+    value = 0.1 * 3 * 20  # 6.000000000000001: CODMn at the Class Ⅲ limit, within float noise
+    frame = pd.DataFrame({"sample_id": ["s"], "property_code": ["codmn"], "value": [value]})
+    assert classify(frame, "river").items["exceedance"].isna().all()  # not over Class Ⅲ
+
+
+def test_period_mean_on_a_limit_takes_the_better_class() -> None:
+    """TP samples 0.2 and 0.4 average to 0.3 exactly on paper, 0.30000000000000004 in floats: Ⅳ, not Ⅴ."""
+    frame = pd.DataFrame(
+        {
+            "section_id": ["s"] * 2,
+            "time": pd.to_datetime(["2024-08-01", "2024-08-20"]),
+            "property_code": ["tp"] * 2,
+            "value": [0.2, 0.4],
+        }
+    )
+    means = aggregate_period(frame, "month")
+    assert means["value"].iloc[0] > 0.3  # the float mean is past the limit by one ulp
+    result = classify(means, "river")
+    assert result.items["class"].iloc[0] == 4
+    assert result.samples["main_1"].iloc[0] == "tp"  # Ⅳ: a main pollutant, with its multiple
+    assert result.samples["multiple_1"].iloc[0] == pytest.approx(0.5)

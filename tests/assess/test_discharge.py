@@ -11,6 +11,7 @@ import pytest
 import shapely
 
 import liuyu
+from assess_data import sample
 from liuyu.assess.discharge import discharge_compliance, judge
 from liuyu.assess.discharge_limits import load_rules, parse_rules
 from liuyu.assess.discharge_run import station_standards
@@ -19,16 +20,8 @@ from liuyu.errors import ConfigError
 
 
 def obs(station: str, local: str, values: dict[str, float], method: str = "auto") -> pd.DataFrame:
-    time = pd.Timestamp(local, tz="Asia/Shanghai").tz_convert("UTC")
-    return pd.DataFrame(
-        {
-            "station_code": station,
-            "property_code": list(values),
-            "phenomenon_time": time,
-            "value": list(values.values()),
-            "method": method,
-        }
-    )
+    """An outfall reading (automatic unless ``method`` says otherwise) at ``local`` Beijing time."""
+    return sample(station, local, values, method)
 
 
 def stations(*rows: tuple[str, str, str, str | None]) -> pd.DataFrame:

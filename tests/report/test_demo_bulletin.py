@@ -11,17 +11,9 @@ from liuyu.report import build_monthly
 from liuyu.report.render import render_html, render_pdf
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory):
-    from liuyu.demo import build_demo
-
-    ws = build_demo(tmp_path_factory.mktemp("bulletin_demo") / "ws", parcels=2_000)
-    yield ws
-    ws.close()
-
-
 @pytest.mark.slow
-def test_demo_bulletin_2024_08(demo) -> None:
+def test_demo_bulletin_2024_08(demo_copy) -> None:
+    demo = demo_copy  # the bulletin stores the month's assessments
     pdfium = pytest.importorskip("pypdfium2")
     b = build_monthly(demo, "2024-08")
     assert len(b.sections) > 50  # most of the ~100 sections sampled this month

@@ -168,20 +168,17 @@ def test_fewer_than_five_sections_use_the_mean(tmp_path) -> None:
     ws.close()
 
 
-def test_discharge_section_left_out_without_the_engine(monkeypatch: pytest.MonkeyPatch) -> None:
-    import sys
-
-    from liuyu.report.monthly import _discharge
+def test_discharge_section_only_with_sewage_stations(monkeypatch: pytest.MonkeyPatch) -> None:
+    from liuyu.report import monthly
 
     facilities = pd.DataFrame({"code": ["NW1"], "kind": ["rural_sewage"]})
-    monkeypatch.setitem(sys.modules, "liuyu.assess.discharge", None)  # import raises ImportError
-    assert _discharge(None, None, facilities) is None  # type: ignore[arg-type]
     called = []
-    fake = type(sys)("fake_discharge")
-    fake.discharge_compliance = lambda ws, period: (
-        called.append(period) or pd.DataFrame({"verified": [False]})
+    monkeypatch.setattr(
+        monthly,
+        "discharge_compliance",
+        lambda ws, period: called.append(period) or pd.DataFrame({"verified": [False]}),
     )
-    monkeypatch.setitem(sys.modules, "liuyu.assess.discharge", fake)
-    assert _discharge(None, "P", facilities)["verified"].tolist() == [False]  # type: ignore[arg-type,index]
+    assert monthly._discharge(None, "P", facilities)["verified"].tolist() == [False]  # type: ignore[arg-type,index]
     assert called == ["P"]
-    assert _discharge(None, "P", facilities.assign(kind="rain")) is None  # type: ignore[arg-type]
+    assert monthly._discharge(None, "P", facilities.assign(kind="rain")) is None  # type: ignore[arg-type]
+    assert called == ["P"]  # no sewage station: the engine is not asked

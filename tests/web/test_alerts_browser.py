@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,22 +11,16 @@ import httpx
 import pandas as pd
 import pytest
 import shapely
-import uvicorn
 
 import liuyu
-from assess_data import lab
-from liuyu.api import create_app
-from liuyu.api.web import front_end_installed
+from assess_data import lab, sample
+from browser import new_page, serve_in_thread, skip_without_browser
 from liuyu.assess.alerts_run import check_alerts
 from liuyu.assess.run import parse_period
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
-
-if not CHROMIUM.exists() or not front_end_installed():
-    pytest.skip("needs /usr/bin/chromium and `npm ci --prefix src/liuyu/web`", allow_module_level=True)
+skip_without_browser()
 
 
 def _workspace(root: Path) -> None:
@@ -53,7 +44,7 @@ def _workspace(root: Path) -> None:
         pd.concat(
             [
                 lab("S1", "2024-08-05 10:00", {"tp": 0.3}),
-                lab("O1", "2024-08-31 10:00", {"cod": 90.0}).assign(method="auto"),
+                sample("O1", "2024-08-31 10:00", {"cod": 90.0}, "auto"),
             ],
             ignore_index=True,
         )
@@ -68,38 +59,16 @@ def _workspace(root: Path) -> None:
 def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     root = tmp_path_factory.mktemp("alerts_map") / "ws"
     _workspace(root)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(root), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve_in_thread(root) as url:
+        yield url
 
 
 @pytest.fixture
-def page(base_url: str) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        context = browser.new_context(viewport={"width": 1300, "height": 800}, locale="zh-CN")
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
+def page(browser: Any, base_url: str) -> Iterator[Any]:
+    with new_page(browser) as page:
         page.goto(f"{base_url}/map")
         page.wait_for_function("document.body.dataset.alerts !== undefined", timeout=30_000)
         yield page
-        browser.close()
-    assert errors == [], errors
 
 
 def test_open_alerts_are_drawn_and_one_is_acknowledged(page: Any, base_url: str) -> None:

@@ -3,27 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 import assess_map_data as data
-from liuyu.api.web import front_end_installed
+from browser import ARTIFACTS, new_page, open_map, skip_without_browser
 from live_server import liuyu_serve
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
-IDLE = "() => { const m = window.liuyuMap; return !!m && m.loaded() && m.areTilesLoaded(); }"
 # WATER_CLASS_COLOURS of styles.js, by class number
 COLOURS = {1: "#1e6fd9", 2: "#1e6fd9", 3: "#2ca02c", 4: "#f2c500", 5: "#f28e1c", 6: "#d62728"}
 
-if not CHROMIUM.exists() or not front_end_installed():
-    pytest.skip("needs /usr/bin/chromium and `npm ci --prefix src/liuyu/web`", allow_module_level=True)
+skip_without_browser()
 
 
 @pytest.fixture(scope="module")
@@ -33,29 +27,12 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield b
-        b.close()
-
-
 @pytest.fixture
 def page(browser: Any, base_url: str) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(f"{base_url}/map")
-    page.wait_for_function("document.body.dataset.ready === 'layers'", timeout=30_000)
-    page.wait_for_function(IDLE, timeout=60_000)
-    page.wait_for_selector("#assess-period option[value='2024-08']", state="attached", timeout=15_000)
-    yield page
-    context.close()
-    assert errors == [], errors
+    with new_page(browser, width=1280) as page:
+        open_map(page, base_url)
+        page.wait_for_selector("#assess-period option[value='2024-08']", state="attached", timeout=15_000)
+        yield page
 
 
 def choose(page: Any, period: str) -> dict[str, str]:

@@ -3,30 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
-import socket
-import threading
-import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
+from browser import new_page, serve_in_thread, skip_without_browser
 from ledger_data import BEIJING_POINT, ledger_workspace
 from liuyu.access import LOCAL_ADMIN
-from liuyu.api import create_app
-from liuyu.api.web import front_end_installed
 from liuyu.manage import facilities_ops, ledger_ops
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
-
-if not CHROMIUM.exists() or not front_end_installed():
-    pytest.skip("needs /usr/bin/chromium and `npm ci --prefix src/liuyu/web`", allow_module_level=True)
+skip_without_browser()
 
 
 @pytest.fixture(scope="module")
@@ -40,35 +30,14 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     ledger_ops.add_problem(ws, LOCAL_ADMIN, new)
     facilities_ops.propose(ws, LOCAL_ADMIN, "F2", {"capacity_m3d": 120}, "现场核查：已扩建")
     ws.close()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(root), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve_in_thread(root) as url:
+        yield url
 
 
 @pytest.fixture
-def browser_page(base_url: str) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        page = browser.new_context(viewport={"width": 1300, "height": 800}, locale="zh-CN").new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
+def browser_page(browser: Any) -> Iterator[Any]:
+    with new_page(browser) as page:
         yield page
-        browser.close()
-    assert errors == [], errors
 
 
 def test_a_problem_is_moved_to_its_next_state(browser_page: Any, base_url: str) -> None:

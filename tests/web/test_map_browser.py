@@ -2,50 +2,26 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
-from liuyu.api import create_app
-from liuyu.api.web import front_end_installed
+from browser import ARTIFACTS, new_page, open_map, serve_in_thread, skip_without_browser, wait_idle
 from liuyu.catalog import load_categories
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 STATION = "1101SZ001"  # the demo's Baihe provincial-boundary section: lab series of all Table 1 items
-IDLE = "() => { const m = window.liuyuMap; return !!m && m.loaded() && m.areTilesLoaded(); }"
 
-if not CHROMIUM.exists() or not front_end_installed():  # scripts/test.sh installs both
-    pytest.skip(
-        "needs /usr/bin/chromium and `npm ci --prefix src/liuyu/web` (scripts/test.sh installs them)",
-        allow_module_level=True,
-    )
+skip_without_browser()
 
 
 @pytest.fixture(scope="module")
-def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    from liuyu.demo import build_demo
-
+def base_url(copy_demo: Callable[[Path], Any], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     root = tmp_path_factory.mktemp("map") / "demo"
-    ws = build_demo(root, parcels=2_000)
+    ws = copy_demo(root)
     # one real ingest, so the data view has a report to link to
     meshes = ws.read_layer("village_meshes")[["code", "village_code", "name", "mesh_path", "geometry"]]
     meshes.loc[meshes.index[0], "name"] = "更新的实景模型"
@@ -53,46 +29,16 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     meshes.to_file(delivery, engine="pyogrio")
     assert ws.ingest_layer(delivery, "village_meshes").version is not None
     ws.close()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(root), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
+    with serve_in_thread(root) as url:
+        yield url
 
 
 @pytest.fixture
 def page(browser: Any, base_url: str) -> Iterator[Any]:
     """The map, opened in Chinese, with its layers added and its first tiles drawn."""
-    context = browser.new_context(viewport={"width": 1400, "height": 860}, locale="zh-CN")
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(f"{base_url}/map")
-    page.wait_for_function("document.body.dataset.ready === 'layers'", timeout=30_000)
-    page.wait_for_function(IDLE, timeout=60_000)
-    yield page
-    context.close()
-    assert errors == [], errors
+    with new_page(browser, width=1400, height=860) as page:
+        open_map(page, base_url)
+        yield page
 
 
 def rendered_sources(page: Any) -> dict[str, int]:
@@ -132,7 +78,7 @@ def test_features_are_drawn_from_the_vector_tiles(page: Any) -> None:
     assert tiles.endswith("/collections/land_use/tiles/WebMercatorQuad/{z}/{y}/{x}")
     assert "land_use" not in drawn
     page.check('li[data-code="land_use"] input')
-    page.wait_for_function(IDLE, timeout=60_000)
+    wait_idle(page)
     assert rendered_sources(page).get("land_use", 0) > 0
 
 
@@ -154,7 +100,7 @@ def click_station(page: Any, base_url: str, code: str) -> dict[str, Any]:
         "([lon, lat]) => { window.liuyuMap.jumpTo({center: [lon, lat], zoom: 12}); }",
         [station["lon"], station["lat"]],
     )
-    page.wait_for_function(IDLE, timeout=60_000)
+    wait_idle(page)
     x, y = page.evaluate(
         "([lon, lat]) => { const p = window.liuyuMap.project([lon, lat]); return [p.x, p.y]; }",
         [station["lon"], station["lat"]],
@@ -180,7 +126,7 @@ def test_click_a_station_opens_its_panel_and_chart(page: Any, base_url: str) -> 
     page.wait_for_selector('#station-chart[data-property="tp"] canvas', timeout=15_000)
     page.click("#btn-basin")
     page.wait_for_timeout(800)
-    page.wait_for_function(IDLE, timeout=60_000)
+    wait_idle(page)
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "map.png"))
 

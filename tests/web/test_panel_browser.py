@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -34,8 +36,12 @@ if not CHROMIUM.exists() or not front_end_installed():
 
 
 @pytest.fixture(scope="module")
-def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    root = data.build(tmp_path_factory.mktemp("panel_map") / "ws")
+def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return data.build(tmp_path_factory.mktemp("panel_map") / "ws")
+
+
+@pytest.fixture(scope="module")
+def base_url(root: Path) -> Iterator[str]:
     with liuyu_serve(root, ready="/api/config") as url:
         yield url
 
@@ -165,3 +171,48 @@ def test_unverified_badge_helper(page: Any, base_url: str) -> None:
     assert page.locator("#class-history tr[data-period='2024-09'] .unverified").count() == 1
     assert page.locator("#class-history tr[data-period='2024-08'] .unverified").count() == 0
     assert "官方文本" in page.inner_text("#class-history p.unverified-note")
+
+
+def test_correction_is_marked_with_its_original_value(page: Any, root: Path) -> None:
+    """`liuyu qc correct` on the running server's workspace: the panel rings the corrected point and
+    its tooltip shows the value it replaced (S2 only, so the S1 tests above are unaffected)."""
+    open_station(page, "S2")
+    page.wait_for_selector("#station-chart[data-agg='raw'] canvas", timeout=15_000)
+    assert page.get_attribute("#station-chart", "data-n-corrected") == "0"
+    assert "已更正" not in chart_series(page)
+    args = ["qc", "correct", "-w", str(root), "--station", "S2", "--property", "nh3n", "--method", "lab"]
+    args += ["--time", "2024-08-10T10:00+08:00", "--value", "0.8", "--reason", "录入错误 typo", "--user", "t"]
+    done = subprocess.run([sys.executable, "-m", "liuyu", *args], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "corrected: 1" in done.stdout
+    open_station(page, "R1")  # away and back: the panel reloads the series
+    open_station(page, "S2")
+    page.wait_for_selector("#station-chart[data-n-corrected='1'] canvas", timeout=15_000)
+    series = chart_series(page)
+    assert series["已更正"] == 1 and series["观测值"] == 2
+    assert page.get_attribute("#station-chart", "data-legend").endswith("|已更正")
+    tip = page.evaluate(
+        f"""async () => {{
+          const echarts = await import(new URL('{ECHARTS}', document.baseURI).href);
+          const chart = echarts.getInstanceByDom(document.getElementById('station-chart'));
+          const s = chart.getOption().series.find((x) => x.name === '已更正');
+          return [s.data[0][1], s.data[0][2]];
+        }}"""
+    )
+    assert tip == [0.8, "原值: 1.2"]
+    # the tooltip as shown on hover
+    box = page.locator("#station-chart canvas").first.bounding_box()
+    pixel = page.evaluate(
+        f"""async () => {{
+          const echarts = await import(new URL('{ECHARTS}', document.baseURI).href);
+          const chart = echarts.getInstanceByDom(document.getElementById('station-chart'));
+          return chart.convertToPixel({{ seriesName: '已更正' }}, [Date.parse('2024-08-10T02:00:00Z'), 0.8]);
+        }}"""
+    )
+    page.mouse.move(box["x"] + pixel[0], box["y"] + pixel[1])
+    page.wait_for_function(
+        "document.querySelector('#station-chart').innerText.includes('原值')", timeout=5_000
+    )
+    assert "原值: 1.2" in page.inner_text("#station-chart")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.locator("#panel").screenshot(path=str(ARTIFACTS / "station-panel-corrected.png"))

@@ -8,6 +8,7 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 
@@ -43,6 +44,24 @@ def _zones(ws: Workspace, crs: str) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=crs)
 
 
+def gap_jurisdiction(points: gpd.GeoDataFrame, counties: gpd.GeoDataFrame) -> np.ndarray:
+    """The jurisdiction of the counties within 1 m of each gap, None where they differ (a shared border).
+
+    A gap on a township boundary or on a county boundary inside one province belongs to that
+    province's authority; one on the Beijing-Hebei border is shared, like the basin. Projected CRS.
+    """
+    out = np.full(len(points), None, dtype=object)
+    if len(points) == 0 or len(counties) == 0 or "jurisdiction" not in counties:
+        return out
+    tree = shapely.STRtree(np.asarray(counties.geometry.array))
+    pi, ci = tree.query(np.asarray(points.geometry.array), predicate="dwithin", distance=1.0)
+    jur = counties["jurisdiction"].astype("string").fillna("").to_numpy(dtype=object)[ci]
+    by_point = pd.DataFrame({"p": pi, "j": jur}).groupby("p")["j"].agg(["nunique", "first"])
+    one = by_point[(by_point["nunique"] == 1) & (by_point["first"] != "")]
+    out[one.index.to_numpy()] = one["first"].to_numpy()
+    return out
+
+
 def run_coverage(
     ws: Workspace,
     *,
@@ -76,6 +95,7 @@ def run_coverage(
         min_catchment_km2=min_c,
         tolerance_km=tol,
     )
+    gap["jurisdiction"] = gap_jurisdiction(gap, bounds["county"][0])
     border = stations[stations["role"] == "provincial_boundary"]
     eco = ecology_coverage(border, stations[stations["kind"] == "ecology"], g["ecology_tolerance_km"])
     params = {

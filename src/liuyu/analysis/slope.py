@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import math
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import chain
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -15,6 +19,9 @@ from affine import Affine
 from rasterio.warp import Resampling, calculate_default_transform, reproject
 
 from liuyu.errors import CRSError
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
 #: The legal threshold (Water and Soil Conservation Law art. 20), configurable per call.
 DEFAULT_THRESHOLD_DEG = 25.0
@@ -112,18 +119,39 @@ def steep_polygons(
     The mask is cleaned with a 3x3 majority filter (``smooth``), polygonized cell-edge exact,
     and pieces smaller than ``min_area_km2`` are dropped: a county's delineation keeps mapped
     areas, not stray cells. Columns: ``slope_min_deg`` and ``area_km2``.
+
+    The small pieces go before polygonizing (a sieve of the raster: a piece's area is its cell
+    count, holes excluded, with the same 4-connectivity as the polygons), because turning tens
+    of thousands of stray pieces into geometries was most of the time on a basin-sized DEM.
     """
-    mask = np.nan_to_num(slope.values, nan=0.0) > threshold
+    mask = slope.values > threshold  # NaN (nodata) compares False
     if smooth:
         mask = majority(mask)
-    shapes = rasterio.features.shapes(mask.astype(np.uint8), mask=mask, transform=slope.transform)
-    geoms = np.array([shapely.geometry.shape(g) for g, _ in shapes], dtype=object)
-    if len(geoms) == 0:
-        geoms = np.array([], dtype=object)
-    area = shapely.area(geoms) / 1e6 if len(geoms) else np.array([], dtype=float)
+    cell_m2 = abs(slope.transform.a * slope.transform.e - slope.transform.b * slope.transform.d)
+    min_cells = math.ceil(min_area_km2 * 1e6 / cell_m2 - 1e-9) if cell_m2 > 0 else 0
+    if min_cells > 1 and mask.any():
+        kept = rasterio.features.sieve(mask.astype(np.uint8), min_cells, connectivity=4)
+        mask &= kept == 1  # the sieve also fills small holes: keep those open
+    geoms = _polygons(rasterio.features.shapes(mask.astype(np.uint8), mask=mask, transform=slope.transform))
+    area = shapely.area(geoms) / 1e6
     keep = area >= min_area_km2
     return gpd.GeoDataFrame(
         {"slope_min_deg": np.full(int(keep.sum()), float(threshold)), "area_km2": area[keep]},
-        geometry=list(geoms[keep]),
+        geometry=geoms[keep],
         crs=slope.crs,
     )
+
+
+def _polygons(shapes: Iterable[tuple[dict[str, Any], float]]) -> npt.NDArray[np.object_]:
+    """GeoJSON-like polygons (rasterio's shapes) as shapely Polygons, built in three array calls."""
+    rings_of = [g["coordinates"] for g, _ in shapes]
+    if not rings_of:
+        return np.array([], dtype=object)
+    n_rings = np.fromiter(map(len, rings_of), np.int64, len(rings_of))
+    rings = list(chain.from_iterable(rings_of))
+    n_points = np.fromiter(map(len, rings), np.int64, len(rings))
+    flat = chain.from_iterable(chain.from_iterable(rings))
+    coords = np.fromiter(flat, np.float64, 2 * int(n_points.sum())).reshape(-1, 2)
+    lines = shapely.linearrings(coords, indices=np.repeat(np.arange(len(rings)), n_points))
+    # the first ring of each polygon is its shell, the others its holes
+    return np.asarray(shapely.polygons(lines, indices=np.repeat(np.arange(len(rings_of)), n_rings)))

@@ -207,3 +207,26 @@ def coverage_store(
     return _respond(
         run_coverage(ws, tolerance_km=tolerance_km, min_catchment_km2=min_catchment_km2, write=True), f
     )
+
+
+SlopeThreshold = Annotated[float, Query(gt=0, lt=90, description="Slope threshold (degrees), 25 by law")]
+MinArea = Annotated[float, Query(ge=0, description="Drop steep pieces smaller than this (km²)")]
+
+
+@router.post(
+    "/steep-slopes",
+    response_model=Result,
+    responses=ERRORS,
+    summary="Derive the steep-slope polygons from the DEM and store them",
+)
+def steep_slopes_store(
+    request: Request,
+    user: Annotated[str, Depends(require_editor)],
+    threshold: SlopeThreshold = 25.0,
+    min_area_km2: MinArea = 0.01,
+    f: Format = "json",
+) -> Any:
+    """As `liuyu derive steep-slopes`: a new version of ``steep_slopes``; the rows are the areas by county."""
+    from liuyu.analysis.run import derive_steep_slopes
+
+    return _respond(derive_steep_slopes(workspace(request), threshold, min_area_km2), f)

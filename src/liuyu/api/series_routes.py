@@ -5,6 +5,11 @@ the chart marks (good, suspect, rejected, censored) and the names of their QC fl
 monthly aggregates follow the one flag and censoring rule of :mod:`liuyu.network.aggregate`
 (rejected values left out, suspect and censored ones counted and flagged).
 
+Corrections (``liuyu qc correct``) are new revisions of a value, the original kept: a raw point
+shows its current revision, says ``corrected`` when a revision changed its value or censoring, and
+carries the ``original`` value so the chart can mark it and its tooltip show what was replaced.
+A QC re-run also makes revisions, but changes only flags: those points are not "corrected".
+
 Observations are read only through ``store.read_observations`` and ``store.series``, so the
 route does not depend on how the store keeps them.
 """
@@ -44,6 +49,10 @@ class Point(BaseModel):
     qc_flag: int | None = Field(None, description="QC bits (agg=raw), see liuyu.network.qc.QCFlag")
     status: str | None = Field(None, description="rejected, suspect, censored or good (agg=raw)")
     flags: list[str] | None = Field(None, description="Names of the QC bits set (agg=raw)")
+    revision: int | None = Field(None, description="Revision shown, 0 = as ingested (agg=raw)")
+    corrected: bool | None = Field(None, description="A correction changed value or censoring (agg=raw)")
+    original: float | None = Field(None, description="The value as ingested, when corrected (agg=raw)")
+    original_censor: str | None = Field(None, description="Its censoring, when corrected (agg=raw)")
     mean: float | None = Field(None, description="agg=day|month")
     min: float | None = None
     max: float | None = None
@@ -63,6 +72,7 @@ class StationSeries(BaseModel):
     agg: str
     methods: list[str]
     counts: dict[str, int] = Field(description="Raw points per status (agg=raw) or flagged periods")
+    corrected: int = Field(0, description="Raw points whose value a correction changed (agg=raw)")
     points: list[Point]
 
 
@@ -95,9 +105,45 @@ def _none(values: np.ndarray) -> list[Any]:
     return [None if pd.isna(v) else v for v in values.tolist()]
 
 
+def with_originals(history: pd.DataFrame) -> pd.DataFrame:
+    """The current revision of every (method, time), with ``corrected`` and the ``original`` value.
+
+    ``history`` is every revision (``read_observations(history=True)``). Vectorized: the first and
+    the last revision of each key, joined.
+    """
+    keyed = history.assign(method=history["method"].fillna("").astype(str)).sort_values(
+        ["method", "phenomenon_time", "revision"], kind="stable"
+    )
+    key = ["method", "phenomenon_time"]
+    current = keyed.drop_duplicates(key, keep="last").reset_index(drop=True)
+    first = keyed.drop_duplicates(key, keep="first").set_index(key)
+    first = first.reindex(pd.MultiIndex.from_frame(current[key]))
+    old_v, new_v = first["value"].to_numpy(dtype=float), current["value"].to_numpy(dtype=float)
+    old_c = first["censor"].fillna("").astype(str).to_numpy()
+    new_c = current["censor"].fillna("").astype(str).to_numpy()
+    same_value = (old_v == new_v) | (np.isnan(old_v) & np.isnan(new_v))
+    corrected = (current["revision"].to_numpy() > first["revision"].to_numpy()) & (
+        ~same_value | (old_c != new_c)
+    )
+    return current.assign(
+        corrected=corrected,
+        original=np.where(corrected, old_v, np.nan),
+        original_censor=np.where(corrected, old_c, None),
+    )
+
+
 def raw_points(obs: pd.DataFrame) -> tuple[list[dict[str, Any]], dict[str, int]]:
-    """Raw points, oldest first, with status and flag names; and the number of points per status."""
+    """Raw points, oldest first, with status, flag names and corrections; and counts per status.
+
+    ``obs`` has one row per (method, time); without the columns of :func:`with_originals` no point
+    is corrected.
+    """
     obs = obs.sort_values(["phenomenon_time", "method"], kind="stable")
+    n = len(obs)
+    corrected = obs["corrected"].to_numpy(bool) if "corrected" in obs else np.zeros(n, bool)
+    original = obs["original"].to_numpy(float) if "original" in obs else np.full(n, np.nan)
+    original_censor = obs["original_censor"] if "original_censor" in obs else pd.Series([None] * n)
+    revision = obs["revision"].fillna(0).to_numpy(np.int64) if "revision" in obs else np.zeros(n, np.int64)
     flag = obs["qc_flag"].fillna(0).to_numpy(dtype=np.int64)
     censor = obs["censor"].astype(object).where(obs["censor"].notna(), None).to_numpy()
     status = qc_status(flag, censor)
@@ -109,9 +155,16 @@ def raw_points(obs: pd.DataFrame) -> tuple[list[dict[str, Any]], dict[str, int]]
         flag.tolist(),
         status.tolist(),
         flag_names(flag),
+        revision.tolist(),
+        corrected.tolist(),
+        _none(original),
+        [c if isinstance(c, str) and c else None for c in original_censor.tolist()],
         strict=True,
     )
-    keys = ("time", "method", "value", "censor", "qc_flag", "status", "flags")
+    keys = (
+        *("time", "method", "value", "censor", "qc_flag", "status", "flags"),
+        *("revision", "corrected", "original", "original_censor"),
+    )
     counts = pd.Series(status).value_counts().reindex(list(STATUSES), fill_value=0)
     return [dict(zip(keys, row, strict=True)) for row in columns], {k: int(v) for k, v in counts.items()}
 
@@ -168,11 +221,11 @@ def station_series(
         hint = f"its properties: {', '.join(known)}" if known else "no series at this station"
         return ogc_exception(404, f"station {code!r} has no series of {property!r}", hint)
     obs = ws.store.read_observations(
-        station_code=code, property_code=property, start=_aware(start), end=_aware(end)
+        station_code=code, property_code=property, start=_aware(start), end=_aware(end), history=agg == "raw"
     )
     if method is not None:
         obs = obs[obs["method"].fillna("") == method]
-    points, counts = raw_points(obs) if agg == "raw" else aggregate_points(obs, agg)
+    points, counts = raw_points(with_originals(obs)) if agg == "raw" else aggregate_points(obs, agg)
     props = load_properties().set_index("code")
     known_prop = property in props.index
     units = mine["unit"].dropna()
@@ -186,6 +239,7 @@ def station_series(
             "agg": agg,
             "methods": sorted(mine["method"].fillna("").astype(str).unique().tolist()),
             "counts": counts,
+            "corrected": sum(bool(p.get("corrected")) for p in points),
             "points": points,
         }
     )

@@ -62,18 +62,26 @@ def round_half_even(values: np.ndarray | float, decimals: int) -> np.ndarray:
     return np.where(tie, even, np.round(y)) / scale
 
 
+#: Relative slack of a limit comparison. A period or spatial mean lands a few ulps off the exact
+#: value (0.1 + 0.2 → 0.30000000000000004; pH 9 through the H⁺ mean → 9.000000000000002): such a
+#: value is "at the limit" and takes the better class. 1e-12 is far above float noise (~1e-16)
+#: and far below any reporting precision, so no genuine exceedance is hidden.
+LIMIT_RTOL = 1e-12
+
+
 def _classify_row(limits: Sequence[float], direction: str, v: np.ndarray) -> np.ndarray:
     # searchsorted(side="left") puts a value equal to a limit at that limit: the better class,
     # also where several classes share one limit (从优不从劣).
+    lim = np.asarray(limits, dtype=float)
     if direction == "ge":  # limits fall from the best class: compare negated values
-        return np.searchsorted(-np.asarray(limits), -v) + 1
-    return np.searchsorted(np.asarray(limits), v) + 1
+        return np.searchsorted(-lim * (1 - LIMIT_RTOL), -v) + 1
+    return np.searchsorted(lim * (1 + LIMIT_RTOL), v) + 1
 
 
 def _classify_item(item: Item, v: np.ndarray, lake: np.ndarray) -> np.ndarray:
     if item.range is not None:
         lo, hi = item.range
-        cls = np.where((v >= lo) & (v <= hi), 1, WORSE_THAN_V)
+        cls = np.where((v >= lo * (1 - LIMIT_RTOL)) & (v <= hi * (1 + LIMIT_RTOL)), 1, WORSE_THAN_V)
     elif item.limits_by_water_type is not None:
         rows = item.limits_by_water_type
         on_lake = _classify_row(rows[LAKE], item.direction, v)
@@ -141,7 +149,7 @@ def exceedance_matrix(
             if item.water_types == [LAKE]:
                 c3 = np.where(lake, c3, np.nan)
         m = (values[:, j] - c3) / c3
-        out[:, j] = np.where(m > 0, m, np.nan)
+        out[:, j] = np.where(m > LIMIT_RTOL, m, np.nan)  # at the limit (within float noise): none
     return out
 
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from rich.table import Table
 
 from liuyu.cli.ingest_cmd import ingest_app, print_summary
 from liuyu.cli.options import WorkspaceOpt, console, workspace
@@ -53,6 +54,54 @@ def stations(
             f"[bold]{c['stations']}[/]",
             highlight=False,
         )
+        print_disagreements(result.reconciliation.get("disagreements", []))
+
+
+#: Rows of the disagreements table printed; the report (JSON, version report) keeps all of them.
+SHOWN = 20
+
+
+def print_disagreements(rows: list[dict[str, Any]]) -> None:
+    """Where two agencies' lists disagree about one station: field, both values, who won.
+
+    The winner follows network/station_priority.toml (or the default rule it describes); the
+    person ingesting sees each decision here, so a wrong priority is noticed at once.
+    """
+    if not rows:
+        console.print("单位间无分歧 no disagreements between agencies", highlight=False)
+        return
+    table = Table(
+        title=f"单位间分歧 Disagreements between agencies ({len(rows)}"
+        + (f", first {SHOWN}" if len(rows) > SHOWN else "")
+        + ") — network/station_priority.toml",
+        title_justify="left",
+    )
+    for name in (
+        "站点 station",
+        "来码 delivered",
+        "字段 field",
+        "登记值 registered",
+        "来值 delivered",
+        "采用 kept",
+    ):
+        table.add_column(name, overflow="fold")
+    for d in rows[:SHOWN]:
+        ours, theirs = d.get("registered_agency") or "—", d.get("delivered_agency") or "—"
+        won = f"登记 registered ({ours})" if d["winner"] == "registered" else f"来文 delivered ({theirs})"
+        table.add_row(
+            str(d["station"]),
+            str(d["delivered"]),
+            str(d["field"]),
+            _short(d.get("registered")),
+            _short(d.get("delivered_value")),
+            won,
+        )
+    console.print(table)
+
+
+def _short(value: Any) -> str:
+    text = "—" if value is None else str(value)
+    return text if len(text) <= 40 else text[:39] + "…"
 
 
 ingest_app.command("stations")(stations)

@@ -30,7 +30,7 @@ def run(
 ) -> None:
     """Re-run QC 重新质控 over whole stored series; changed flags are stored as new revisions."""
     with workspace(ws_path) as ws:
-        result = ws.store.rerun_qc(station_code=station, property_code=prop, user=user)  # type: ignore[attr-defined]
+        result = ws.store.rerun_qc(station_code=station, property_code=prop, user=user)
     console.print(f"检查 checked: {result['checked']:,}   标记变化 flags changed: {result['changed']:,}")
     for name, n in sorted(result["flags"].items()):
         console.print(f"  {name or '(cleared 清除)'}: {n:,}")
@@ -77,5 +77,5 @@ def correct(
         )
     frame["phenomenon_time"] = pd.to_datetime(frame["phenomenon_time"], utc=False, format="ISO8601")
     with workspace(ws_path) as ws:
-        n = ws.store.correct_observations(frame, user=user)  # type: ignore[attr-defined]
+        n = ws.store.correct_observations(frame, user=user)
     console.print(f"已更正 corrected: {n} (新修订版本 new revisions; 原值保留 old values kept)")

@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -14,6 +15,9 @@ from liuyu.config import CONFIG_NAME
 from liuyu.errors import WorkspaceError
 from liuyu.network import load_properties
 from liuyu.workspace import Workspace, init_workspace
+
+if TYPE_CHECKING:
+    from liuyu.demo.synth_common import Raster
 
 AGENCY = "Liuyu demo generator 演示数据生成器"
 SYNTHETIC = "synthetic demo data, not real observations 合成演示数据，非真实数据"
@@ -33,6 +37,30 @@ def _clear(root: Path, force: bool) -> None:
             hint="choose a new folder",
         )
     shutil.rmtree(root)
+
+
+def derive_layers(ws: Workspace, dem: Raster | None = None) -> None:
+    """What a user would derive first, so the map shows it on opening: steep slopes and network gaps.
+
+    The same calls as `liuyu derive steep-slopes` and `liuyu analyze coverage` with their default
+    parameters, so each layer is a derived version recording its parameters and input versions.
+    ``dem``: the DEM just written, reused rather than read back (the file holds the same values).
+    """
+    import numpy as np
+    import pyproj
+
+    from liuyu.analysis.coverage_run import run_coverage
+    from liuyu.analysis.run import derive_steep_slopes
+    from liuyu.analysis.slope import Grid
+
+    grid = None
+    if dem is not None:
+        values = dem.array.astype(np.float32)  # a copy: the basin's array stays as generated
+        if dem.nodata is not None and not np.isnan(dem.nodata):
+            values[dem.array == dem.nodata] = np.nan
+        grid = Grid(values, dem.transform, pyproj.CRS.from_user_input(dem.crs))
+    derive_steep_slopes(ws, dem=grid)
+    run_coverage(ws)
 
 
 def build_demo(
@@ -106,6 +134,8 @@ def build_demo(
             from liuyu.demo.synth_gates import add_manage_demo
 
             add_manage_demo(ws, seed)  # gate measurements, control inputs, warning levels, a compensation run
+            bar.update(task, description="派生图层 Deriving steep slopes and network gaps")
+            derive_layers(ws, basin.rasters.get("dem"))
             meta = {**basin.metadata, "seed": seed, "parcels": parcels}
             (ws.reports_dir / "demo-metadata.json").write_text(
                 json.dumps(meta, ensure_ascii=False, indent=2, default=str), encoding="utf-8"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import cast
@@ -21,6 +22,8 @@ from liuyu.network.sheets import _flatten, _roles, grid_frame, long_table, wide_
 __all__ = ["FORMATS", "read_observations"]
 
 FORMATS = ("auto", "long", "wide", "hj212")
+#: The method of series read from wide lab sheets (the one assessments and reports read).
+LAB = "lab"
 _TEXT = (".csv", ".tsv", ".txt", ".log")
 _EXCEL = (".xlsx", ".xlsm")
 # Liuyu's own export names, which the sheet readers' Chinese/English aliases do not list.
@@ -32,7 +35,8 @@ def read_observations(
 ) -> tuple[pd.DataFrame, pd.DataFrame, str]:
     """Parse one observation file; returns (observations, problems, the format read).
 
-    Times in the file are Asia/Shanghai local time; the parsers return them in UTC.
+    Times in the file are Asia/Shanghai local time; the parsers return them in UTC. Series
+    methods: wide sheets "lab", HJ 212 the statistic (Avg, Rtd, ...), long tables none.
     """
     if format not in FORMATS:
         raise IngestError(f"unknown format {format!r}", hint=f"use one of {', '.join(FORMATS)}")
@@ -45,7 +49,7 @@ def read_observations(
             hint="export the sheet as CSV or XLSX, or pass --format hj212 for a message log",
         )
     text = _decode(path, path.read_bytes(), None)[0] if suffix not in _EXCEL else None
-    if format == "hj212" or (format == "auto" and text is not None and text.lstrip().startswith("##")):
+    if format == "hj212" or (format == "auto" and text is not None and _looks_like_hj212(text)):
         return _hj212(path, text or "", mn_map)
     grid = _csv_frame(text) if text is not None else _excel_frame(path)
     frame, rows = _header_and_body(grid)
@@ -54,7 +58,22 @@ def read_observations(
     obs, problems = (long_table if format == "long" else wide_sheet)(
         frame, rows=cast("Sequence[int]", rows)
     )  # an array works
-    return obs.assign(method=""), problems, format
+    # a wide sheet is one row per sample: lab results, the series assessments and reports read
+    # (method "lab"); a long table names no method, so its series has none
+    return obs.assign(method=LAB if format == "wide" else ""), problems, format
+
+
+_HJ212_PACKET = re.compile(r"##\d{4}(?:QN|ST|CN)=")
+
+
+def _looks_like_hj212(text: str) -> bool:
+    """HJ 212 packets, bare or after a logger's timestamp ("2024-08-05 08:00:03 RECV ##0252QN=...").
+
+    Loggers prefix each packet (and may start the file with a banner line), so "starts with ##"
+    misses most real captures: any of the first five non-blank lines holding a packet header is enough.
+    """
+    lines = [line for line in text[:20_000].splitlines() if line.strip()][:5]
+    return any(_HJ212_PACKET.search(line) for line in lines)
 
 
 def _hj212(path: Path, text: str, mn_map: Mapping[str, str] | None) -> tuple[pd.DataFrame, pd.DataFrame, str]:

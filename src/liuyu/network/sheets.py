@@ -92,7 +92,9 @@ def _flatten(columns: pd.Index) -> tuple[list[str], dict[str, str]]:
     for col in columns:
         parts = [str(p).strip() for p in (col if isinstance(col, tuple) else (col,))]
         parts = [p for p in parts if p and p.lower() != "nan" and not p.startswith("Unnamed:")]
-        unit = parts.pop() if len(parts) > 1 and _unit_like(parts[-1]) else None
+        # "pH" reads as a unit too: a last level naming a property is the name, not its unit
+        last_is_unit = len(parts) > 1 and _unit_like(parts[-1]) and match_property(parts[-1])[0] is None
+        unit = parts.pop() if last_is_unit else None
         name = parts[-1] if parts else f"column_{len(names) + 1}"
         name = name if name not in names else f"{'_'.join(parts)}_{len(names) + 1}"
         names.append(name)

@@ -17,6 +17,7 @@ is reported with its winner.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import unicodedata
@@ -38,6 +39,9 @@ if TYPE_CHECKING:
 _BRACKETS_SPACES = re.compile(r"[\s()\[\]{}（）【】〔〕［］《》<>]+")
 _IDENTITY = ("name", "agency", "jurisdiction")
 _KEPT = ("code", "aliases")
+#: Attribute columns that restate the position: they follow the coordinates' winner (else a merged
+#: station could keep one agency's point and show the other's longitude), reported as "coordinates".
+_POSITION = ("longitude", "latitude")
 
 
 def normalize_name(name: Any) -> str:
@@ -128,10 +132,11 @@ def _merge(
     for key, value in row.items():
         if key in _KEPT or not _given(value):
             continue
-        default = same_owner or key not in (*_IDENTITY, "geometry")
-        take = default if key == "agency" else delivered_wins(key, ours, theirs, priority, default)
+        rule = "geometry" if key in _POSITION else key
+        default = same_owner or rule not in (*_IDENTITY, "geometry")
+        take = default if key == "agency" else delivered_wins(rule, ours, theirs, priority, default)
         old = target.get(key)
-        differs = key != "agency" and _differs(key, old, value, reg.xy[pos], xy)
+        differs = key not in ("agency", *_POSITION) and _differs(key, old, value, reg.xy[pos], xy)
         if differs:
             disagreements.append(
                 {
@@ -309,7 +314,23 @@ def ingest_stations(
             report={**result.report, "dry_run": False, "reconciliation": rep},
         )
         rep["status"] = "written" if version is not None else "unchanged"
+    _add_to_report_file(ws, result.report, rep)
     return StationIngest(result, rep, version, merged, _summary(ws, result.report, rep, version))
+
+
+def _add_to_report_file(ws: Workspace, report: dict[str, Any], rep: dict[str, Any]) -> None:
+    """Put the reconciliation (counts, matches, agencies' disagreements) into the ingest's JSON report.
+
+    The layer ingest writes its report file before the stations are reconciled; without this the
+    file on disk would not say which agency's value was kept where two lists disagree.
+    """
+    name = (report.get("files") or {}).get("json")
+    path = ws.root / name if name else None
+    if path is None or not path.is_file():
+        return
+    body = json.loads(path.read_text(encoding="utf-8"))
+    body["reconciliation"] = rep
+    path.write_text(json.dumps(body, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
 
 
 def _summary(

@@ -12,11 +12,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
-from liuyu.assess.basin import BasinSettings, assess_basin
+from liuyu.assess.basin import BasinSettings, assess_basin, water_body_means
 from liuyu.assess.classify import RIVER
-from liuyu.assess.run import Period, assess_period, parse_period
+from liuyu.assess.discharge import discharge_compliance
+from liuyu.assess.run import Period, assess_lakes, assess_period, parse_period, water_bodies
 from liuyu.errors import SchemaError
 from liuyu.report import tables
 from liuyu.report.completeness import completeness_by_agency, completeness_total, station_schedule
@@ -60,6 +62,7 @@ class MonthlyBulletin:
     completeness_total: dict[str, Any]
     discharge: pd.DataFrame | None
     map: MapData | None
+    lake_averaging: str = "time_then_space"
     summary: dict[str, Any] = field(default_factory=dict)
 
 
@@ -102,19 +105,23 @@ def _basin_class(means: pd.DataFrame, sections: pd.DataFrame, settings: BasinSet
 
 
 def _discharge(ws: Workspace, period: Period, stations: pd.DataFrame) -> pd.DataFrame | None:
-    """Discharge compliance of sewage facilities, when the basin has any and the engine is installed."""
+    """Discharge compliance of the sewage facilities (None when the basin has no sewage station)."""
     if not stations["kind"].isin(DISCHARGE_KINDS).any():
         return None
-    try:  # written alongside; until it is complete (or when absent) the section is left out
-        from liuyu.assess.discharge import discharge_compliance  # type: ignore[import-not-found,unused-ignore]
-
-        frame = discharge_compliance(ws, period)
-    except ImportError:
-        return None
-    return None if frame is None else pd.DataFrame(frame)
+    return pd.DataFrame(discharge_compliance(ws, period))
 
 
-def _map(ws: Workspace, stations: gpd.GeoDataFrame, sections: pd.DataFrame) -> MapData | None:
+def _reservoirs(ws: Workspace, period: Period, obs: pd.DataFrame) -> pd.DataFrame:
+    """Lakes and reservoirs as ``liuyu assess`` classes them, with the TLI(Σ) of the same means."""
+    bodies = water_bodies(ws).set_index("station_code")["water_body"]
+    frame = tables.lab_frame(obs, bodies.index)
+    body_means = water_body_means(frame, bodies, averaging=ws.config.assess.lake_averaging)
+    return tables.reservoir_table(assess_lakes(ws, period.label), body_means)
+
+
+def _map(
+    ws: Workspace, stations: gpd.GeoDataFrame, sections: pd.DataFrame, reservoirs: pd.DataFrame
+) -> MapData | None:
     crs = ws.config.crs.analysis
     pts = stations[stations["code"].isin(sections["station_code"])].drop_duplicates("code")
     if pts.empty or pts.crs is None:
@@ -131,6 +138,11 @@ def _map(ws: Workspace, stations: gpd.GeoDataFrame, sections: pd.DataFrame) -> M
         layer = ws.read_layer(code)
         if not layer.empty and layer.crs is not None:
             layers[code] = layer[["geometry"]].to_crs(crs)
+            if code == "reservoirs":  # the water body's class, as the reservoir table states it
+                key = layer["code"].where(layer["code"].notna(), layer["name"]) if "code" in layer else None
+                by = pd.Series(reservoirs["class"].to_numpy(), index=reservoirs["water_body"].to_numpy())
+                cls = by[~by.index.duplicated()].reindex(key).to_numpy() if key is not None else np.nan
+                layers[code] = layers[code].assign(**{"class": cls})
     return MapData(crs=crs, layers=layers, sections=pts.to_crs(crs))
 
 
@@ -165,7 +177,8 @@ def build_monthly(ws: Workspace, month: str, *, settings: BasinSettings | None =
     sections = section_table(rows, plain)
     start = tables.read_start(period)
     obs = ws.store.read_observations(start=start.to_pydatetime(), end=period.end.to_pydatetime())
-    means = tables.lab_means(obs[obs["phenomenon_time"] >= period.start], pd.Index(plain["code"]))
+    in_month = obs[obs["phenomenon_time"] >= period.start]
+    means = tables.lab_means(in_month, pd.Index(plain["code"]))
     shares = tables.class_shares(sections["label"])
     rain_codes = obs.loc[obs["property_code"] == tables.RAIN, "station_code"]
     gauges = plain[(plain["kind"] == "rain") | plain["code"].isin(rain_codes)]
@@ -175,7 +188,7 @@ def build_monthly(ws: Workspace, month: str, *, settings: BasinSettings | None =
     parts: dict[str, Any] = {
         "sections": sections,
         "groups": tables.group_shares(shares, s),
-        "reservoirs": tables.reservoir_tli(means, plain),
+        "reservoirs": _reservoirs(ws, period, in_month),
         "basin_rain_mm": tables.basin_mean_rain(by_gauge),
     }
     return MonthlyBulletin(
@@ -194,7 +207,8 @@ def build_monthly(ws: Workspace, month: str, *, settings: BasinSettings | None =
         completeness=by_agency,
         completeness_total=completeness_total(by_agency),
         discharge=_discharge(ws, period, plain),
-        map=_map(ws, stations, sections),
+        map=_map(ws, stations, sections, parts["reservoirs"]),
+        lake_averaging=ws.config.assess.lake_averaging,
         summary=_summary(parts),
         **parts,
     )

@@ -71,6 +71,11 @@ def _chunks(items: list[Any], n: int) -> list[list[Any]]:
     return [items[i : i + n] for i in range(0, len(items), n)]
 
 
+def _met(met: Any, t: dict[str, Any]) -> str:
+    """达标 / 未达标 / — (no target) in the bulletin's language."""
+    return str(t["met_none"] if pd.isna(met) else (t["met_yes"] if met else t["met_no"]))
+
+
 def _section_rows(b: MonthlyBulletin, t: dict[str, Any], lang: str) -> list[dict[str, Any]]:
     idx = 0 if lang == "zh" else 1
     rows = []
@@ -86,7 +91,7 @@ def _section_rows(b: MonthlyBulletin, t: dict[str, Any], lang: str) -> list[dict
                 "label": r["label"] or "",
                 "colour": CLASS_COLOURS[int(r["class"])] if pd.notna(r["class"]) else CLASS_COLOURS[0],
                 "target": r["target"] or "—",
-                "met": t["met_none"] if pd.isna(met) else (t["met_yes"] if met else t["met_no"]),
+                "met": _met(met, t),
                 "met_ok": None if pd.isna(met) else bool(met),
                 "pollutants": pollutants(r["main_pollutants"], lang),
                 "n": int(r["n_samples"] or 0),
@@ -117,6 +122,8 @@ def _summary(b: MonthlyBulletin, t: dict[str, Any], lang: str) -> list[str]:
             t["summary_reservoir"].format(
                 name=res["reservoir"],
                 label=res["label"] or "—",
+                target=res["target"] or "—",
+                met=_met(res["met"], t),
                 tli=_num(res["tli"]),
                 grade=t["grades"].get(res["grade"], res["grade"] or "—"),
             )
@@ -194,7 +201,11 @@ def context(b: MonthlyBulletin, lang: str = "zh") -> dict[str, Any]:
     basin = b.basin_name if lang == "zh" or not b.basin_name_en else b.basin_name_en
     year, month = b.month.split("-")
     bars, share_rows = _group_bars(b, t, lang)
-    res = b.reservoirs.assign(grade=b.reservoirs["grade"].map(lambda g: t["grades"].get(g, g)))
+    res = b.reservoirs.assign(
+        grade=b.reservoirs["grade"].map(lambda g: t["grades"].get(g, g)),
+        met_ok=[None if pd.isna(m) else bool(m) for m in b.reservoirs["met"]],
+        met_text=[_met(m, t) for m in b.reservoirs["met"]],
+    )
     return {
         "t": t,
         "lang": lang,
@@ -216,6 +227,7 @@ def context(b: MonthlyBulletin, lang: str = "zh") -> dict[str, Any]:
         "map_svg": section_map(b.map, lang=lang),
         "crs": b.map.crs if b.map is not None else "",
         "reservoirs": res.to_dict("records"),
+        "averaging": t["averaging"].get(b.lake_averaging, b.lake_averaging),
         "rain_gauges": b.rain_gauges.to_dict("records"),
         "rain_rows": _chunks(b.rain_gauges.to_dict("records"), GAUGES_PER_ROW),
         "gauges_per_row": GAUGES_PER_ROW,

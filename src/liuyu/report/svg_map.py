@@ -13,6 +13,7 @@ import math
 from collections.abc import Callable
 from html import escape
 
+import geopandas as gpd
 import numpy as np
 import shapely
 
@@ -130,6 +131,8 @@ def section_map(data: MapData | None, *, lang: str = "zh") -> str:
         if layer is not None and not layer.empty:
             d = _path(np.asarray(layer.geometry.array), transform, m_per_px, close=code != "rivers")
             parts.append(f'<path class="{code}" d="{d}" {STYLES[code]}/>' if d else "")
+            if code == "reservoirs" and "class" in layer.columns:
+                parts.append(_reservoir_classes(layer, transform, m_per_px))
     parts.append(_dots(data, transform))
     parts += [
         _north_arrow(),
@@ -138,6 +141,20 @@ def section_map(data: MapData | None, *, lang: str = "zh") -> str:
     ]
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _reservoir_classes(layer: gpd.GeoDataFrame, transform: Transform, m_per_px: float) -> str:
+    """Reservoir polygons tinted by the water body's class (as a lake/reservoir), over the plain fill."""
+    cls = np.nan_to_num(layer["class"].to_numpy(dtype=float), nan=0).astype(int)
+    out = []
+    for c in np.unique(cls[cls > 0]):
+        d = _path(np.asarray(layer.geometry.array)[cls == c], transform, m_per_px, close=True)
+        if d:
+            out.append(
+                f'<path class="reservoir-class" data-class="{c}" d="{d}" fill="{CLASS_COLOURS[c]}" '
+                'fill-opacity="0.45" stroke="none" fill-rule="evenodd"/>'
+            )
+    return "".join(out)
 
 
 def _dots(data: MapData, transform: Transform) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from liuyu.assess.basin import BasinSettings, grade_proportions
-from liuyu.assess.classify import CLASS_LABELS, LAKE, aggregate_period, classify
+from liuyu.assess.classify import CLASS_LABELS, aggregate_period
 from liuyu.assess.run import Period
 from liuyu.assess.tli import tli
 from liuyu.network.aggregate import daily_rainfall
@@ -56,8 +56,13 @@ def group_shares(shares: pd.DataFrame, settings: BasinSettings | None = None) ->
     return out
 
 
-def lab_means(obs: pd.DataFrame, codes: pd.Index) -> pd.DataFrame:
-    """Monthly mean of each lab item per station (``sample_id`` = station code), QC-rejected left out."""
+def lab_frame(obs: pd.DataFrame, codes: pd.Index) -> pd.DataFrame:
+    """The usable lab values of these stations (QC-rejected left out) as the engine's long frame.
+
+    Columns section_id, time (local, naive), property_code, value, censor: what
+    :func:`~liuyu.assess.classify.aggregate_period` and
+    :func:`~liuyu.assess.basin.water_body_means` take.
+    """
     flag = obs["qc_flag"].fillna(0).astype("int64")
     keep = (
         (obs["method"] == LAB)
@@ -66,7 +71,7 @@ def lab_means(obs: pd.DataFrame, codes: pd.Index) -> pd.DataFrame:
         & ((flag & int(QCFlag.REJECTED_RANGE)) == 0)
     )
     lab = obs[keep]
-    frame = pd.DataFrame(
+    return pd.DataFrame(
         {
             "section_id": lab["station_code"].to_numpy(),
             "time": lab["phenomenon_time"].dt.tz_convert(TZ).dt.tz_localize(None).to_numpy(),
@@ -75,38 +80,47 @@ def lab_means(obs: pd.DataFrame, codes: pd.Index) -> pd.DataFrame:
             "censor": lab["censor"].to_numpy(),
         }
     )
-    means = aggregate_period(frame, "month")
+
+
+def lab_means(obs: pd.DataFrame, codes: pd.Index) -> pd.DataFrame:
+    """Monthly mean of each lab item per station (``sample_id`` = station code), QC-rejected left out."""
+    means = aggregate_period(lab_frame(obs, codes), "month")
     return means.assign(sample_id=means["section_id"]).drop(columns=["section_id", "period"])
 
 
-def reservoir_tli(means: pd.DataFrame, stations: pd.DataFrame) -> pd.DataFrame:
-    """TLI(Σ), its grade and the GB 3838 class of each lake or reservoir, from its points' means.
+RESERVOIR_COLUMNS = ["water_body", "reservoir", "n_points", "class", "label", "target", "met"]
+RESERVOIR_COLUMNS += ["main_pollutants"]
 
-    ``means`` is :func:`lab_means`; ``stations`` has code, water_type and river (the reservoir's
-    name). Each indicator is averaged over the month at each point, then over the reservoir's
-    points (2011 method §6, DOMAIN.md §1.4), then classified as a lake/reservoir sample; the TLI
-    parameters (chl-a, TP, TN, SD, CODMn) come from the same spatial means.
+
+def reservoir_table(lakes: pd.DataFrame, body_means: pd.DataFrame) -> pd.DataFrame:
+    """Each lake or reservoir: the engine's class, its TLI(Σ) parameters, index and grade.
+
+    ``lakes`` is :func:`liuyu.assess.run.assess_lakes` for the month, so the bulletin states
+    the class ``liuyu assess`` stores and prints (same points, same averaging, same target);
+    ``body_means`` is :func:`liuyu.assess.basin.water_body_means` of the month's lab values
+    with the workspace's ``[assess] lake_averaging``, so the TLI parameters are averaged the
+    same way as the items that decide the class. Largest water body (most points) first.
     """
-    lakes = stations[stations["water_type"] == LAKE]
-    name = lakes.set_index("code")["river"].fillna("湖库").astype(str)
-    sub = means[means["sample_id"].isin(name.index)]
-    if sub.empty:
-        return pd.DataFrame(columns=["reservoir", "n_points", "class", "label", "tli", "grade"])
-    work = sub.assign(reservoir=name.reindex(sub["sample_id"]).to_numpy())
-    space = work.groupby(["reservoir", "property_code"], sort=True)["value"].mean().reset_index()
-    wide = space.pivot(index="reservoir", columns="property_code", values="value")
-    trophic = tli(wide.reindex(columns=list(TLI_CODES)))
-    classes = classify(space.rename(columns={"reservoir": "sample_id"}), LAKE).samples
+    wide = body_means.pivot_table(index="sample_id", columns="property_code", values="value", aggfunc="first")
+    wide = wide.reindex(columns=list(TLI_CODES))
+    if lakes.empty:
+        return pd.DataFrame(columns=[*RESERVOIR_COLUMNS, *TLI_CODES, "tli", "grade"])
     out = pd.DataFrame(
         {
-            "reservoir": wide.index,
-            "n_points": work.groupby("reservoir")["sample_id"].nunique().reindex(wide.index).to_numpy(),
-            "class": classes["class"].reindex(wide.index).to_numpy(),
-            "label": classes["label"].reindex(wide.index).fillna("").to_numpy(),
+            "water_body": lakes["water_body"].to_numpy(),
+            "reservoir": lakes["name"].fillna(lakes["water_body"]).astype(str).to_numpy(),
+            "n_points": lakes["n_points"].to_numpy(),
+            "class": lakes["class"].to_numpy(),
+            "label": lakes["label"].fillna("").to_numpy(),
+            "target": lakes["target"].fillna("").to_numpy(),
+            "met": lakes["met"].to_numpy(),
+            "main_pollutants": lakes["main_pollutants"].fillna("").to_numpy(),
         }
     )
+    params = wide.reindex(out["water_body"])
     for code in TLI_CODES:
-        out[code] = wide.reindex(columns=[code])[code].to_numpy()
+        out[code] = params[code].to_numpy()
+    trophic = tli(params.reset_index(drop=True))
     out = pd.concat([out, trophic.reset_index(drop=True)], axis=1)
     return out.sort_values("n_points", ascending=False, kind="stable").reset_index(drop=True)
 

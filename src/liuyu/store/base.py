@@ -194,7 +194,21 @@ class Store(Protocol):
         property_code: str | None = None,
         start: dt.datetime | None = None,
         end: dt.datetime | None = None,
-    ) -> pd.DataFrame: ...
+        history: bool = False,
+    ) -> pd.DataFrame:
+        """The latest revision of each (series, time); ``history=True`` gives every revision, so a
+        reader can show a corrected value next to the original."""
+        ...
+
+    def correct_observations(self, corrections: pd.DataFrame, *, user: str = "liuyu") -> int:
+        """Corrected values as new revisions (the old ones kept, each change audited); returns how many."""
+        ...
+
+    def rerun_qc(
+        self, *, station_code: str | None = None, property_code: str | None = None, user: str = "liuyu"
+    ) -> dict[str, Any]:
+        """QC over whole stored series; changed flags stored as new revisions (checked, changed, flags)."""
+        ...
 
     def series(self) -> pd.DataFrame: ...
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from liuyu.errors import StoreError
+from liuyu.store import gpkg_tables
 
 if TYPE_CHECKING:
     from liuyu.assess.alerts import Plan
@@ -78,14 +79,11 @@ _NEW = (
 
 def ensure_table(conn: sqlite3.Connection) -> None:
     """Create the table when missing (cheap check first: opening a store must not take a write lock)."""
-    if conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (TABLE,)).fetchone():
+    if gpkg_tables.table_exists(conn, TABLE):
         return
-    conn.execute(DDL)
-    conn.execute(f"CREATE INDEX IF NOT EXISTS {TABLE}_state ON {TABLE} (state, kind)")
-    conn.execute(
-        "INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, description) "
-        "VALUES (?, 'attributes', ?, ?)",
-        (TABLE, "告警 Alerts", "Alerts raised by `liuyu alerts check`, with their state"),
+    index = f"CREATE INDEX IF NOT EXISTS {TABLE}_state ON {TABLE} (state, kind)"
+    gpkg_tables.create(
+        conn, TABLE, (DDL, index), "告警 Alerts", "Alerts raised by `liuyu alerts check`, with their state"
     )
 
 
@@ -98,14 +96,10 @@ def read(
     alert_id: int | None = None,
 ) -> pd.DataFrame:
     """Alerts matching every filter given, newest first."""
-    where, params = [], []
-    for col, val in (("state", state), ("kind", kind), ("jurisdiction", jurisdiction), ("id", alert_id)):
-        if val is not None:
-            where.append(f"{col} = ?")
-            params.append(val)
-    sql = f"SELECT {', '.join(COLUMNS)} FROM {TABLE}"
-    if where:
-        sql += " WHERE " + " AND ".join(where)
+    where, params = gpkg_tables.where(
+        (("state", state), ("kind", kind), ("jurisdiction", jurisdiction), ("id", alert_id))
+    )
+    sql = f"SELECT {', '.join(COLUMNS)} FROM {TABLE}{where}"
     frame = pd.read_sql_query(sql + " ORDER BY last_seen DESC, id DESC", conn, params=params)
     frame["verified"] = frame["verified"].astype("boolean")
     return frame

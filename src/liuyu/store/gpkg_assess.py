@@ -2,7 +2,8 @@
 
 Created on first use (``CREATE TABLE IF NOT EXISTS``), so workspaces made before it existed keep
 working, and listed in gpkg_contents as an "attributes" table so QGIS shows it. Each row carries
-the fingerprint of the inputs it was computed from; a period's rows are replaced together.
+the fingerprint of the inputs it was computed from; a period's rows are replaced together
+(the shared mechanics are in gpkg_tables).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import sqlite3
 
 import pandas as pd
 
-from liuyu.store import obs_read
+from liuyu.store import gpkg_tables, obs_read
 
 TABLE = "assessments"
 COLUMNS = (
@@ -42,27 +43,16 @@ _LOCAL_OFFSET_S = 8 * 3600
 
 def ensure_table(conn: sqlite3.Connection) -> None:
     """Create the table if missing and list it in gpkg_contents for QGIS."""
-    conn.execute(DDL)
-    conn.execute(
-        "INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, description) "
-        "VALUES (?, 'attributes', ?, ?)",
-        (TABLE, "水质评价 Assessments", "GB 3838-2002 section classes per period (derived)"),
+    gpkg_tables.create(
+        conn, TABLE, (DDL,), "水质评价 Assessments", "GB 3838-2002 section classes per period (derived)"
     )
-
-
-def _exists(conn: sqlite3.Connection) -> bool:
-    row = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (TABLE,))
-    return row.fetchone() is not None
 
 
 def read(conn: sqlite3.Connection, period: str) -> pd.DataFrame:
     """The stored rows of ``period`` (empty, with the columns, when none)."""
-    if not _exists(conn):
+    if not gpkg_tables.table_exists(conn, TABLE):
         return pd.DataFrame(columns=list(COLUMNS))
-    cols = ", ".join(f'"{c}"' for c in COLUMNS)
-    frame = pd.read_sql_query(
-        f"SELECT {cols} FROM {TABLE} WHERE period = ? ORDER BY station_code", conn, params=(period,)
-    )
+    frame = gpkg_tables.read_period(conn, TABLE, COLUMNS, period, "station_code")
     frame["met"] = frame["met"].astype("boolean")
     return frame
 
@@ -70,19 +60,12 @@ def read(conn: sqlite3.Connection, period: str) -> pd.DataFrame:
 def replace(conn: sqlite3.Connection, period: str, rows: pd.DataFrame) -> None:
     """Replace the rows of ``period`` by ``rows``; call inside the store's transaction."""
     ensure_table(conn)
-    conn.execute(f"DELETE FROM {TABLE} WHERE period = ?", (period,))
-    frame = rows[list(COLUMNS)].astype(object)
-    frame = frame.where(rows[list(COLUMNS)].notna(), None)
-    cols = ", ".join(f'"{c}"' for c in COLUMNS)
-    conn.executemany(
-        f"INSERT INTO {TABLE} ({cols}) VALUES ({', '.join('?' * len(COLUMNS))})",
-        frame.itertuples(index=False, name=None),
-    )
+    gpkg_tables.replace_period(conn, TABLE, COLUMNS, period, rows)
 
 
 def assessed_periods(conn: sqlite3.Connection) -> list[str]:
     """Periods with stored rows, newest first."""
-    if not _exists(conn):
+    if not gpkg_tables.table_exists(conn, TABLE):
         return []
     rows = conn.execute(f"SELECT DISTINCT period FROM {TABLE} ORDER BY period DESC").fetchall()
     return [r[0] for r in rows]

@@ -1,7 +1,7 @@
 """The ``discharge_compliance`` table of the GeoPackage store: station × item results per period (derived).
 
 Created on first use and listed in gpkg_contents (QGIS shows it). Each row carries the fingerprint
-of the inputs it was computed from; a period's rows are replaced together.
+of the inputs it was computed from; a period's rows are replaced together (see gpkg_tables).
 """
 
 from __future__ import annotations
@@ -9,6 +9,8 @@ from __future__ import annotations
 import sqlite3
 
 import pandas as pd
+
+from liuyu.store import gpkg_tables
 
 TABLE = "discharge_compliance"
 TEXT = (
@@ -51,33 +53,20 @@ DDL = (
 
 def ensure_table(conn: sqlite3.Connection) -> None:
     """Create the table if missing and list it in gpkg_contents for QGIS."""
-    conn.execute(DDL)
-    conn.execute(
-        "INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, description) "
-        "VALUES (?, 'attributes', ?, ?)",
-        (
-            TABLE,
-            "排放达标 Discharge compliance",
-            "Sewage facilities against their discharge standard (derived)",
-        ),
+    gpkg_tables.create(
+        conn,
+        TABLE,
+        (DDL,),
+        "排放达标 Discharge compliance",
+        "Sewage facilities against their discharge standard (derived)",
     )
-
-
-def _exists(conn: sqlite3.Connection) -> bool:
-    row = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (TABLE,))
-    return row.fetchone() is not None
 
 
 def read(conn: sqlite3.Connection, period: str) -> pd.DataFrame:
     """The stored rows of ``period`` (empty, with the columns, when none)."""
-    if not _exists(conn):
+    if not gpkg_tables.table_exists(conn, TABLE):
         return pd.DataFrame(columns=list(COLUMNS))
-    cols = ", ".join(f'"{c}"' for c in COLUMNS)
-    frame = pd.read_sql_query(
-        f"SELECT {cols} FROM {TABLE} WHERE period = ? ORDER BY station_code, property_code",
-        conn,
-        params=(period,),
-    )
+    frame = gpkg_tables.read_period(conn, TABLE, COLUMNS, period, "station_code, property_code")
     frame["exceed"] = frame["exceed"].astype("boolean")
     frame["verified"] = frame["verified"].astype(bool)
     for col in REAL:
@@ -88,11 +77,4 @@ def read(conn: sqlite3.Connection, period: str) -> pd.DataFrame:
 def replace(conn: sqlite3.Connection, period: str, rows: pd.DataFrame) -> None:
     """Replace the rows of ``period`` by ``rows``; call inside the store's transaction."""
     ensure_table(conn)
-    conn.execute(f"DELETE FROM {TABLE} WHERE period = ?", (period,))
-    frame = rows[list(COLUMNS)].astype(object)
-    frame = frame.where(rows[list(COLUMNS)].notna(), None)
-    cols = ", ".join(f'"{c}"' for c in COLUMNS)
-    conn.executemany(
-        f"INSERT INTO {TABLE} ({cols}) VALUES ({', '.join('?' * len(COLUMNS))})",
-        frame.itertuples(index=False, name=None),
-    )
+    gpkg_tables.replace_period(conn, TABLE, COLUMNS, period, rows)

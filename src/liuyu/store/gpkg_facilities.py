@@ -13,6 +13,8 @@ from typing import Any
 
 import pandas as pd
 
+from liuyu.store import gpkg_tables
+
 TABLE = "facility_proposals"
 STATES = ("pending", "approved", "rejected")
 COLUMNS = (
@@ -41,16 +43,17 @@ CREATE TABLE IF NOT EXISTS {TABLE} (
 
 def ensure_table(conn: sqlite3.Connection) -> None:
     """Create the table when missing (cheap check first: opening a store must not take a write lock)."""
-    if conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (TABLE,)).fetchone():
+    if gpkg_tables.table_exists(conn, TABLE):
         return
+    index = f"CREATE INDEX IF NOT EXISTS {TABLE}_facility ON {TABLE} (facility_code, state)"
     conn.execute("BEGIN IMMEDIATE")
     try:
-        conn.execute(DDL)
-        conn.execute(f"CREATE INDEX IF NOT EXISTS {TABLE}_facility ON {TABLE} (facility_code, state)")
-        conn.execute(
-            "INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, description) "
-            "VALUES (?, 'attributes', ?, ?)",
-            (TABLE, "设施变更申请 Facility proposals", "Proposed changes to sewage facility records"),
+        gpkg_tables.create(
+            conn,
+            TABLE,
+            (DDL, index),
+            "设施变更申请 Facility proposals",
+            "Proposed changes to sewage facility records",
         )
         conn.execute("COMMIT")
     except BaseException:
@@ -95,14 +98,10 @@ def read(
     facility_code: str | None = None,
 ) -> pd.DataFrame:
     """Proposals matching every filter given, newest first; ``fields`` and ``before`` decoded."""
-    where, params = [], []
-    for col, val in (("id", proposal_id), ("state", state), ("facility_code", facility_code)):
-        if val is not None:
-            where.append(f"{col} = ?")
-            params.append(val)
-    sql = f"SELECT {', '.join(COLUMNS)} FROM {TABLE}"
-    if where:
-        sql += " WHERE " + " AND ".join(where)
+    where, params = gpkg_tables.where(
+        (("id", proposal_id), ("state", state), ("facility_code", facility_code))
+    )
+    sql = f"SELECT {', '.join(COLUMNS)} FROM {TABLE}{where}"
     frame = pd.read_sql_query(sql + " ORDER BY id DESC", conn, params=params)
     for col in ("fields", "before"):
         frame[col] = frame[col].map(lambda v: None if v is None else json.loads(v))

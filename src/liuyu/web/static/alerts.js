@@ -3,6 +3,7 @@
 
 import { api, esc, ROOT, shortTime } from "./util.js";
 import { lang, t } from "./i18n.js";
+import { unverifiedBadge } from "./panels.js";
 
 const SOURCE = "alerts";
 const SEVERITY_COLOURS = { critical: "#c62828", warning: "#ef6c00" };
@@ -24,7 +25,6 @@ function injectStyle() {
     #alerts-box .meta { color: #666; font-size: 12px; }
     #alerts-box .ack { display: flex; gap: 4px; margin-top: 4px; }
     #alerts-box .ack input { flex: 1; min-width: 0; }
-    #alerts-box .unverified { background: #fff3cd; border: 1px solid #e0c36c; border-radius: 3px; padding: 0 3px; }
     #alerts-box .msg { cursor: pointer; }`;
   document.head.append(style);
 }
@@ -61,7 +61,7 @@ function message(a) {
 
 function item(a) {
   const colour = SEVERITY_COLOURS[a.severity] ?? SEVERITY_COLOURS.warning;
-  const unverified = a.verified === false ? ` <span class="unverified">${esc(t("alerts.unverified"))}</span>` : "";
+  const unverified = a.verified === false ? ` ${unverifiedBadge(a)}` : "";
   return `<li data-id="${a.id}">
     <div class="msg" data-id="${a.id}"><span class="sev" style="background:${colour}"></span>${esc(message(a))}${unverified}</div>
     <div class="meta">${esc(t(`alerts.kind.${a.kind}`))} · ${esc(a.period || "—")} · ${esc(t("alerts.since"))} ${esc(shortTime(a.first_seen))}</div>

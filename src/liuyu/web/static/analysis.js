@@ -10,7 +10,11 @@ const SOURCE = "analysis-result";
 const RAMP = ["#fff5eb", "#fdd0a2", "#fd8d3c", "#d94801", "#7f2704"];
 const HOTSPOT = "#d7301f";
 const GAP = "#6a1b9a";
-const state = { map: null, ctx: null, open: false, kind: "zonal", crosses: [], result: null, legend: null, busy: false };
+const STEEP = "#a1745a"; // the steep_slopes colour of styles.js
+const state = {
+  map: null, ctx: null, open: false, kind: "zonal", crosses: [], result: null, legend: null, busy: false,
+  chosen: {}, // the theme, zones and cross-analysis last picked: the form keeps them when redrawn
+};
 
 function injectStyle() {
   if (document.getElementById("analysis-style")) return;
@@ -22,7 +26,7 @@ function injectStyle() {
       box-shadow: 0 4px 16px rgba(0,0,0,.2); font-size: 13px; }
     #analysis-box h3 { margin: 2px 0 8px; font-size: 14px; }
     #analysis-box label { display: block; margin: 4px 0; }
-    #analysis-box select { width: 100%; }
+    #analysis-box select, #analysis-box input { width: 100%; box-sizing: border-box; }
     #analysis-box table { border-collapse: collapse; width: 100%; margin-top: 6px; font-size: 12px; }
     #analysis-box td, #analysis-box th { border-top: 1px solid #eee; padding: 2px 4px; text-align: left; }
     #analysis-box .legend span { display: inline-block; width: 14px; height: 10px; margin-right: 4px; }
@@ -31,23 +35,27 @@ function injectStyle() {
   document.head.append(style);
 }
 
-function categories(filter) {
-  return state.ctx.catalog.filter(filter).map((c) => `<option value="${esc(c.code)}">${esc(nameOf(c))}</option>`).join("");
+function categories(filter, chosen) {
+  return state.ctx.catalog.filter(filter)
+    .map((c) => `<option value="${esc(c.code)}" ${c.code === chosen ? "selected" : ""}>${esc(nameOf(c))}</option>`).join("");
 }
 
 function form() {
   const polygons = (c) => c.geometry === "MultiPolygon" && c.group !== "analysis";
   const themes = (c) => polygons(c) || c.geometry === "raster";
-  const kinds = ["zonal", "cross", "coverage"]
+  const kinds = ["zonal", "cross", "coverage", "slopes"]
     .map((k) => `<option value="${k}" ${k === state.kind ? "selected" : ""}>${esc(t(`analysis.kind.${k}`))}</option>`)
     .join("");
   let fields = "";
   if (state.kind === "zonal") {
-    fields = `<label>${esc(t("analysis.theme"))}<select id="analysis-theme">${categories(themes)}</select></label>
-      <label>${esc(t("analysis.by"))}<select id="analysis-by">${categories(polygons)}</select></label>`;
+    fields = `<label>${esc(t("analysis.theme"))}<select id="analysis-theme">${categories(themes, state.chosen.theme)}</select></label>
+      <label>${esc(t("analysis.by"))}<select id="analysis-by">${categories(polygons, state.chosen.by)}</select></label>`;
   } else if (state.kind === "cross") {
-    const opts = state.crosses.map((c) => `<option value="${esc(c.name)}">${esc(nameOf({ name_zh: c.title_zh, name_en: c.title_en }))}</option>`);
+    const opts = state.crosses.map((c) => `<option value="${esc(c.name)}" ${c.name === state.chosen.cross ? "selected" : ""}>${esc(nameOf({ name_zh: c.title_zh, name_en: c.title_en }))}</option>`);
     fields = `<label>${esc(t("analysis.cross"))}<select id="analysis-cross">${opts.join("")}</select></label>`;
+  } else if (state.kind === "slopes") {
+    fields = `<label>${esc(t("analysis.threshold"))}<input id="analysis-threshold" type="number" min="1" max="89"
+      step="0.5" value="${esc(state.chosen.threshold ?? 25)}"></label>`;
   }
   return `<h3>${esc(t("analysis.title"))}</h3>
     <label>${esc(t("analysis.kind"))}<select id="analysis-kind">${kinds}</select></label>${fields}
@@ -64,8 +72,11 @@ function output() {
       .map(([c, label, key]) => `<div><span style="background:${c}"></span>${esc(label)} ${esc(key ? t(key) : "")}</div>`)
       .join("")}</div>`
     : "";
-  const rows = r.rows.slice(0, 12);
-  const cols = rows.length ? Object.keys(rows[0]).slice(0, 5) : [];
+  // coverage: the gap list is what a user acts on; the density check is in the CSV
+  const all = r.analysis === "coverage" && r.tables?.gaps ? r.tables.gaps : r.rows;
+  const rows = all.slice(0, 12);
+  const gapCols = ["code", "river_name", "boundary", "between", "nearest_section_km"];
+  const cols = rows.length ? (all === r.rows ? Object.keys(rows[0]).slice(0, 5) : gapCols) : [];
   const fmt = (v) => (typeof v === "number" ? (Number.isInteger(v) ? v : v.toFixed(3)) : v ?? "");
   const table = rows.length
     ? `<table><tr>${cols.map((c) => `<th>${esc(c)}</th>`).join("")}</tr>${rows
@@ -73,7 +84,7 @@ function output() {
     : "";
   const inputs = Object.entries(r.inputs).map(([k, v]) => `${k} v${v ?? "–"}`).join(", ");
   return `${legend}<p class="meta">${esc(t("analysis.inputs"))}: ${esc(inputs)}</p>${table}
-    <p class="meta">${r.rows.length} ${esc(t("analysis.rows"))} ·
+    <p class="meta">${all.length} ${esc(t("analysis.rows"))} ·
     <a href="${ROOT}${esc(r.csv)}" download>CSV</a></p>`;
 }
 
@@ -127,6 +138,8 @@ function show(data, kind) {
   if (kind === "cross") {
     state.map.addLayer({ id: `${SOURCE}-fill`, type: "fill", source: SOURCE,
       paint: { "fill-color": HOTSPOT, "fill-opacity": 0.7, "fill-outline-color": "#67000d" } });
+    state.map.addLayer({ id: `${SOURCE}-line`, type: "line", source: SOURCE,
+      paint: { "line-color": HOTSPOT, "line-width": 1.5 } });
     state.legend = { title: "analysis.hotspots", items: [[HOTSPOT, `${data.features.length}`, "analysis.polygons"]] };
     return;
   }
@@ -143,8 +156,20 @@ function show(data, kind) {
   state.legend = legend;
 }
 
+/** The new steep slopes are a catalogue layer (tens of thousands of polygons): redraw its vector tiles. */
+function showSlopes(result) {
+  clearLayers();
+  const source = state.map.getSource("steep_slopes");
+  const url = `${ROOT}collections/steep_slopes/tiles/WebMercatorQuad/{z}/{y}/{x}?v=${result.layer_version}`;
+  if (source?.setTiles) source.setTiles([url]);
+  const box = document.querySelector('#layer-tree input[data-code="steep_slopes"]');
+  if (box && !box.checked && !box.disabled) box.click(); // the layer tree shows it (map.js)
+  const n = result.rows.reduce((sum, row) => sum + (row.polygons ?? 0), 0);
+  state.legend = { title: "analysis.steep", items: [[STEEP, `${n}`, "analysis.polygons"]] };
+}
+
 function clearLayers() {
-  for (const id of [`${SOURCE}-fill`, `${SOURCE}-circle`]) if (state.map.getLayer(id)) state.map.removeLayer(id);
+  for (const id of [`${SOURCE}-fill`, `${SOURCE}-line`, `${SOURCE}-circle`]) if (state.map.getLayer(id)) state.map.removeLayer(id);
   if (state.map.getSource(SOURCE)) state.map.removeSource(SOURCE);
   state.legend = null;
 }
@@ -155,9 +180,14 @@ async function run(onStatus) {
   if (kind === "zonal") {
     const theme = document.getElementById("analysis-theme").value;
     const by = document.getElementById("analysis-by").value;
+    Object.assign(state.chosen, { theme, by });
     path = `api/analysis/zonal?theme=${encodeURIComponent(theme)}&by=${encodeURIComponent(by)}`;
   } else if (kind === "cross") {
-    path = `api/analysis/cross/${encodeURIComponent(document.getElementById("analysis-cross").value)}`;
+    state.chosen.cross = document.getElementById("analysis-cross").value;
+    path = `api/analysis/cross/${encodeURIComponent(state.chosen.cross)}`;
+  } else if (kind === "slopes") {
+    state.chosen.threshold = document.getElementById("analysis-threshold").value || "25";
+    path = `api/analysis/steep-slopes?threshold=${encodeURIComponent(state.chosen.threshold)}`;
   } else path = "api/analysis/coverage";
   state.busy = true;
   render();
@@ -165,9 +195,12 @@ async function run(onStatus) {
     const result = await post(path);
     result.csv = path.includes("?") ? `${path}&f=csv` : `${path}?f=csv`;
     state.result = result;
-    const data = await items(result.layer);
-    if (kind === "cross") data.features = data.features.filter((f) => f.properties.analysis === result.params.name);
-    show(data, kind);
+    if (kind === "slopes") showSlopes(result);
+    else {
+      const data = await items(result.layer);
+      if (kind === "cross") data.features = data.features.filter((f) => f.properties.analysis === result.params.name);
+      show(data, kind);
+    }
     onStatus(`${t("analysis.done")}: ${t(`analysis.kind.${kind}`)}`);
   } catch (err) {
     onStatus(`${t("analysis.error")}: ${err.message}`, true);

@@ -124,6 +124,9 @@ export const STRINGS = {
     "analysis.value.dominant_share": "优势类别占比",
     "analysis.value.theme_share": "超过阈值的面积占比",
     "analysis.value.mean": "平均值",
+    "analysis.kind.slopes": "陡坡地（由 DEM 计算）",
+    "analysis.threshold": "坡度阈值（°）",
+    "analysis.steep": "坡度超过阈值的陡坡地",
   },
   en: {
     "app.title": "Basin one map",
@@ -247,6 +250,9 @@ export const STRINGS = {
     "analysis.value.dominant_share": "Share of the dominant class",
     "analysis.value.theme_share": "Share of area above the threshold",
     "analysis.value.mean": "Mean",
+    "analysis.kind.slopes": "Steep slopes (from the DEM)",
+    "analysis.threshold": "Slope threshold (°)",
+    "analysis.steep": "Land steeper than the threshold",
   },
 };
 

@@ -7,6 +7,7 @@ import { lang, nameOf, setLang, t, translatePage } from "./i18n.js";
 import {
   DEFAULT_VISIBLE, DRAW_ORDER, LOCAL_CJK_FONT, STYLES, WATER_CLASS_COLOURS, fallbackLayers, highlightLayer,
   setSectionClasses,
+  setWaterBodyClasses,
 } from "./styles.js";
 import { closePanel, resizeChart, showFeature, showStation, unverifiedBadge } from "./panels.js";
 import { closeDataView, openDataView, renderDataView } from "./dataview.js";
@@ -255,6 +256,7 @@ async function showPeriod(period) {
   renderAssessControl(); // the legend shows only while sections are coloured
   if (!period) {
     setSectionClasses(map, {});
+    setWaterBodyClasses(map, []);
     return;
   }
   try {
@@ -265,6 +267,7 @@ async function showPeriod(period) {
       .map((a) => [a.station_code, CLASS_KEYS[a.class]]));
     setVisible("stations", true);
     setSectionClasses(map, classes);
+    setWaterBodyClasses(map, (body.water_bodies ?? []).map((b) => ({ ...b, key: CLASS_KEYS[b.class] })));
     ctx.sectionClasses = classes; // for tests and the console
     status(`${t("assess.shown")} ${periodName(period)}`);
   } catch (err) {

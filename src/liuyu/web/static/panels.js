@@ -145,12 +145,14 @@ export async function showStation(ctx, props) {
     <details><summary>${esc(t("panel.more"))}</summary>
       <table class="attrs">${rows(category, attrs, ctx.codelists, more)}</table></details>
     ${attrs.kind === "water_quality" ? `<div id="class-history"></div>` : ""}
+    ${DISCHARGE_KINDS.includes(attrs.kind) ? `<div id="discharge"></div>` : ""}
     <h3>${esc(t("panel.series"))} <span class="muted">(${list.length})</span></h3>
     ${list.length ? `<ul id="series-list" role="listbox">${list.map((s) => seriesItem(s, s === first)).join("")}</ul>
       <div id="chart-agg" class="agg" role="group">${AGGS.map((a) => `<button type="button" data-agg="${a}"
         class="${a === agg ? "on" : ""}">${esc(t(`chart.agg.${a}`))}</button>`).join("")}</div>
       <div id="station-chart" class="chart"></div>` : `<p class="muted">${esc(t("panel.noseries"))}</p>`}`;
   if (attrs.kind === "water_quality") showHistory(station.code, mine);
+  if (DISCHARGE_KINDS.includes(attrs.kind)) showDischarge(ctx, station, mine);
   if (!first) return;
   const listEl = document.getElementById("series-list");
   const choose = (li) => {
@@ -224,6 +226,66 @@ async function showHistory(code, mine) {
         <th>n</th></tr></thead><tbody>${[...rows].reverse().map(historyRow).join("")}</tbody></table></details>`;
 }
 
+// --- discharge compliance of a sewage plant or rural facility (/api/discharge) ---------------------
+/** Station kinds judged against a discharge standard (assess/discharge_rules.toml). */
+const DISCHARGE_KINDS = ["sewage_outfall", "rural_sewage"];
+const DISCHARGE_TEXT = {
+  zh: { title: "排放达标", item: "指标", value: "最差日均值", limit: "限值", multiple: "超标倍数",
+    over: "超标", ok: "达标", none: "无数据", empty: "本时段无排放评价结果", days: "超标天数", result: "判定", nolimit: "无限值",
+    note: "标“未核实 unverified”的结果所依据的限值尚未按官方文本核实。" },
+  en: { title: "Discharge compliance", item: "Item", value: "Worst daily mean", limit: "Limit",
+    multiple: "Multiple over", over: "over", ok: "met", none: "no data", empty: "No discharge results for this period",
+    days: "Days over", result: "Result", nolimit: "no limit", note: "Results marked 未核实 unverified depend on limits not yet checked against the official text." },
+};
+
+/** The period the panel judges: the map's chosen period, else the month of the station's last observation. */
+function dischargePeriod(ctx, station) {
+  if (ctx.period) return ctx.period;
+  const last = station.series.map((s) => s.last ?? "").sort().pop();
+  return last ? last.slice(0, 7) : (ctx.periods ?? []).find((p) => /^\d{4}-\d{2}$/.test(p)) ?? "";
+}
+
+function dischargeRow(r, tx) {
+  const limit = r.limit ?? (r.limit_low != null ? `${r.limit_low}–${r.limit_high}` : null);
+  const state = r.value == null ? tx.none : limit == null ? tx.nolimit : r.exceed ? tx.over : tx.ok;
+  return `<tr data-item="${esc(r.property_code)}" class="${r.exceed ? "over" : ""}">
+    <td>${esc(lang() === "en" ? r.property_code : r.item_name || r.property_code)}</td>
+    <td class="num">${r.value ?? "—"}</td><td class="num">${limit ?? "—"}</td>
+    <td class="${r.exceed ? "error" : ""}" style="white-space:nowrap">${esc(state)}${r.exceed && r.multiple != null ? ` (${r.multiple.toFixed(2)})` : ""}
+      ${unverifiedBadge(r)}</td><td class="num">${r.n_days_exceed}/${r.n_days}</td></tr>`;
+}
+
+/** Each item's worst daily mean against the station's standard, with the unverified badge (DB11/1612-2019). */
+async function showDischarge(ctx, station, mine) {
+  const box = document.getElementById("discharge");
+  const tx = DISCHARGE_TEXT[lang()] ?? DISCHARGE_TEXT.zh;
+  const period = dischargePeriod(ctx, station);
+  if (!box || !period) return;
+  let body;
+  try {
+    body = await api(`api/discharge?period=${encodeURIComponent(period)}&station=${encodeURIComponent(station.code)}`);
+  } catch (err) {
+    if (mine === token && document.body.contains(box)) box.innerHTML = `<p class="muted">${esc(tx.empty)}</p>`;
+    return;
+  }
+  if (mine !== token || !document.body.contains(box)) return;
+  const rows = body.results;
+  box.dataset.period = body.period;
+  if (!rows.length) {
+    box.innerHTML = `<h3>${esc(tx.title)} <span class="muted">${esc(body.period)}</span></h3><p class="muted">${esc(tx.empty)}</p>`;
+    return;
+  }
+  const first = rows[0];
+  const unverified = rows.some((r) => r.verified === false);
+  box.innerHTML = `<h3>${esc(tx.title)} <span class="muted">${esc(body.period)}</span>
+      ${unverified ? unverifiedBadge({ verified: false }) : ""}</h3>
+    <p class="standard">${esc(first.standard_code || first.standard || "—")} ${esc(first.standard_class || "")}</p>
+    <table class="attrs discharge"><thead><tr>${[tx.item, tx.value, tx.limit, tx.result, tx.days]
+      .map((h) => `<th style="width:auto">${esc(h)}</th>`).join("")}</tr></thead>
+      <tbody>${rows.map((r) => dischargeRow(r, tx)).join("")}</tbody></table>
+    ${unverified ? `<p class="note unverified-note">${esc(tx.note)}</p>` : ""}`;
+}
+
 /** Break the line where the gap between two observations is far longer than usual. */
 function withGaps(points) {
   if (points.length < 3) return points;
@@ -237,9 +299,13 @@ function withGaps(points) {
   return out;
 }
 
+/** How a corrected value (a new revision by `liuyu qc correct`) is marked: a ring around the point. */
+const CORRECTED_MARK = { symbol: "emptyCircle", color: "#7b3fa0", size: 13 };
+const CORRECTED_LABEL = { zh: "已更正", en: "Corrected" };
+
 /** ECharts series of the points of one QC status, marked as QC_MARKS says. */
 function marks(name, data, status) {
-  const m = QC_MARKS[status];
+  const m = status === "corrected" ? CORRECTED_MARK : QC_MARKS[status];
   return { name, type: "scatter", data, symbol: m.symbol, symbolSize: m.size, symbolRotate: m.rotate ?? 0,
     itemStyle: { color: m.color }, z: 4 };
 }
@@ -260,14 +326,22 @@ function rawOptions(points) {
   const of = (status) => points.filter((p) => p.status === status && p.value !== null)
     .map((p) => [at(p), status === "rejected" ? clamp(p.value) : p.value, (p.flags ?? []).join(", "), p.value]);
   const line = withGaps(usable.map((p) => [at(p), p.value]));
+  // corrected points: the current value ringed; the tooltip says what it replaced
+  const fixed = points.filter((p) => p.corrected && p.value !== null).map((p) => [at(p),
+    p.status === "rejected" ? clamp(p.value) : p.value, `${originalLabel()}: ${p.original_censor ?? ""}${p.original ?? "—"}`, p.value]);
+  const extra = fixed.length ? [marks(correctedLabel(), fixed, "corrected")] : [];
   return [
     { name: t("chart.value"), type: "line", data: line, showSymbol: line.length < 150, symbolSize: 4,
       lineStyle: { width: 1.2, color: "#1f5a99" }, itemStyle: { color: "#1f5a99" }, connectNulls: false },
     marks(t("chart.suspect"), of("suspect"), "suspect"),
     marks(t("chart.rejected"), of("rejected"), "rejected"),
     marks(t("chart.censored"), of("censored"), "censored"),
+    ...extra,
   ];
 }
+
+const correctedLabel = () => CORRECTED_LABEL[lang() === "en" ? "en" : "zh"];
+const originalLabel = () => (lang() === "en" ? "original" : "原值");
 
 /** Chart options for daily or monthly statistics: the mean, the min–max band, flagged periods marked. */
 function aggOptions(points) {
@@ -343,6 +417,7 @@ async function drawSeries(station, s, mine) {
   el.dataset.agg = data.agg;
   el.dataset.points = String(points.length);
   for (const [k, v] of Object.entries(data.counts ?? {})) el.dataset[`n${k[0].toUpperCase()}${k.slice(1)}`] = String(v);
+  if (data.agg === "raw") el.dataset.nCorrected = String(data.corrected ?? 0);
   el.dataset.legend = legend.join("|");
   el.dataset.lang = lang();
 }

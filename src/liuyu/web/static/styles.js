@@ -9,12 +9,15 @@ export const DRAW_ORDER = [
   "land_use", "forest_subcompartments", "spatial_planning", "soil_erosion", "small_watersheds",
   "steep_slopes", "river_management_ranges", "reservoir_protection_ranges", "protection_zones",
   "reservoirs", "village_meshes", "contours", "rivers", "townships", "counties", "basin",
-  "villages", "sewage_facilities", "stations",
+  "villages", "sewage_facilities", "stations", "network_gaps",
 ];
 
 /** Shown when the map opens; the rest are one click away in the layer tree. */
 export const DEFAULT_VISIBLE = new Set([
   "basin", "counties", "rivers", "reservoirs", "protection_zones", "stations",
+  // derived in the demo: slopes over 25° (`liuyu derive steep-slopes`) and the gaps of the network
+  // (suggested new sections, `liuyu analyze coverage`)
+  "steep_slopes", "network_gaps",
 ]);
 
 export const STATION_KIND_COLOURS = {
@@ -221,6 +224,14 @@ export const STYLES = {
     ],
     swatch: { line: CONTOUR_COLOUR },
   },
+  network_gaps: {
+    layers: (c) => [
+      { id: `${c}-circle`, type: "circle", paint: {
+        "circle-color": "#6a1b9a", "circle-radius": ["interpolate", ["linear"], ["zoom"], 7, 4.5, 13, 8],
+        "circle-stroke-color": "#ffffff", "circle-stroke-width": 1.5 } },
+    ],
+    swatch: { circle: "#6a1b9a" },
+  },
   steep_slopes: {
     layers: (c) => fill(c, "#a1745a", 0.35, "#7a5238", 0.5),
     swatch: { fill: "#a1745a" },
@@ -298,4 +309,22 @@ export function setSectionClasses(map, classes) {
     ? ["match", ["get", "code"], ...entries.flatMap(([code, k]) => [code, WATER_CLASS_COLOURS[k]]), stationColour]
     : stationColour;
   if (map.getLayer("stations-circle")) map.setPaintProperty("stations-circle", "circle-color", colour);
+}
+
+/**
+ * Tint each reservoir polygon by the class of its water body in the chosen period (the lake/reservoir
+ * assessment of /api/assessments, `water_bodies`: key = reservoir code, else name); [] = plain fill.
+ */
+export function setWaterBodyClasses(map, bodies) {
+  const id = "reservoirs-fill";
+  if (!map.getLayer(id)) return;
+  map.liuyuReservoirFill ??= map.getPaintProperty(id, "fill-color");
+  const plain = map.liuyuReservoirFill;
+  const byKey = new Map((bodies ?? []).filter((b) => WATER_CLASS_COLOURS[b.key])
+    .map((b) => [String(b.water_body), WATER_CLASS_COLOURS[b.key]]));
+  const byName = new Map((bodies ?? []).filter((b) => WATER_CLASS_COLOURS[b.key])
+    .map((b) => [String(b.name), WATER_CLASS_COLOURS[b.key]]));
+  const match = (prop, pairs, fallback) => (pairs.size
+    ? ["match", ["to-string", ["get", prop]], ...[...pairs].flat(), fallback] : fallback);
+  map.setPaintProperty(id, "fill-color", match("code", byKey, match("name", byName, plain)));
 }
