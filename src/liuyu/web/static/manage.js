@@ -14,6 +14,9 @@ Object.assign(STRINGS.zh, {
   "manage.rules": "暴雨预警（中国气象局标准，依实测雨量）", "manage.levels": "水位", "manage.checked": "检查完成",
   "manage.example": "示例协议",
 });
+// column headings: a column missing here shows its field name
+Object.assign(STRINGS.zh, { "manage.col.county": "县", "manage.col.name": "名称", "manage.col.quantity": "水量", "manage.col.quality": "水质", "manage.col.control": "污染防治", "manage.col.tn_reward": "总氮奖励", "manage.col.total": "合计", "manage.col.component": "组成", "manage.col.item": "指标", "manage.col.measured": "实测", "manage.col.reference": "基准/目标", "manage.col.score": "得分", "manage.col.weight": "权重", "manage.col.amount": "金额（元）", "manage.col.basis": "依据", "manage.col.id": "编号", "manage.col.kind": "类型", "manage.col.severity": "级别", "manage.col.state": "状态", "manage.col.subject": "对象", "manage.col.period": "时段", "manage.col.message": "内容", "manage.col.last_seen": "最近出现", "manage.col.time": "时间", "manage.col.gate": "闸门", "manage.col.opening_cm": "开度 (cm)", "manage.col.head_m": "水头 (m)", "manage.col.model": "公式", "manage.col.flow_m3s": "流量 (m³/s)", "manage.col.extrapolated": "外延", "manage.col.n": "点数", "manage.col.mu": "μ", "manage.col.rmse": "RMSE", "manage.col.mre": "平均相对误差", "manage.col.r2": "R²", "manage.col.loo_rmse": "留一 RMSE" });
+Object.assign(STRINGS.en, { "manage.col.county": "County", "manage.col.name": "Name", "manage.col.quantity": "Quantity", "manage.col.quality": "Quality", "manage.col.control": "Pollution control", "manage.col.tn_reward": "TN reward", "manage.col.total": "Total", "manage.col.component": "Component", "manage.col.item": "Item", "manage.col.measured": "Measured", "manage.col.reference": "Reference", "manage.col.score": "Score", "manage.col.weight": "Weight", "manage.col.amount": "Amount (yuan)", "manage.col.basis": "Basis", "manage.col.id": "ID", "manage.col.kind": "Kind", "manage.col.severity": "Severity", "manage.col.state": "State", "manage.col.subject": "Subject", "manage.col.period": "Period", "manage.col.message": "Message", "manage.col.last_seen": "Last seen", "manage.col.time": "Time", "manage.col.gate": "Gate", "manage.col.opening_cm": "Opening (cm)", "manage.col.head_m": "Head (m)", "manage.col.model": "Form", "manage.col.flow_m3s": "Flow (m³/s)", "manage.col.extrapolated": "Extrapolated", "manage.col.n": "n", "manage.col.mu": "μ", "manage.col.rmse": "RMSE", "manage.col.mre": "Mean relative error", "manage.col.r2": "R²", "manage.col.loo_rmse": "Leave-one-out RMSE" });
 Object.assign(STRINGS.en, {
   "manage.title": "Compensation · warnings · gates", "manage.tab.compensation": "Compensation",
   "manage.tab.warnings": "Warnings", "manage.tab.gates": "Gate flows", "manage.map": "Map", "manage.year": "Year",
@@ -29,15 +32,28 @@ const COMPONENTS = ["quantity", "quality", "control", "tn_reward", "total"];
 const money = (v) => (v == null ? "—" : Number(v).toLocaleString(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 }));
 const num = (v, d = 4) => (v == null ? "—" : Number(v).toPrecision(d));
 
+/** Units as an agency writes them: "1e8 m3" is 亿m³ (10⁸ m³). */
+function unitText(unit) {
+  if (!unit) return "";
+  if (unit === "1e8 m3") return lang() === "en" ? "×10⁸ m³" : "亿m³";
+  return unit.replace("m3", "m³");
+}
+
 function status(message, isError = false) {
   const el = document.getElementById("status-msg");
   el.textContent = message;
   el.classList.toggle("error", isError);
 }
 
+function heading(field) {
+  const key = `manage.col.${field}`;
+  const text = t(key);
+  return text === key ? field : text;
+}
+
 function fill(id, head, rows) {
   const table = document.getElementById(id);
-  table.tHead.innerHTML = `<tr>${head.map((h) => `<th>${esc(h)}</th>`).join("")}</tr>`;
+  table.tHead.innerHTML = `<tr>${head.map((h) => `<th>${esc(heading(h))}</th>`).join("")}</tr>`;
   table.tBodies[0].innerHTML = rows.join("");
 }
 
@@ -54,8 +70,8 @@ async function compensation() {
     `<tr><td>${esc(r.county)}</td><td>${esc(r.county_name)}</td>${COMPONENTS.map((c) =>
       `<td class="num">${money(r[c])}</td>`).join("")}</tr>`));
   fill("comp-lines", ["county", "component", "item", "measured", "reference", "score", "weight", "amount", "basis"],
-    data.lines.map((r) => `<tr><td>${esc(r.county_name)}</td><td>${esc(r.component)}</td><td>${esc(r.item)}</td>
-      <td class="num">${esc(r.measured ?? "—")} ${esc(r.unit ?? "")}</td><td class="num">${esc(r.reference ?? "—")}</td>
+    data.lines.map((r) => `<tr><td>${esc(r.county_name)}</td><td>${esc(heading(r.component))}</td><td>${esc(r.item)}</td>
+      <td class="num">${esc(r.measured ?? "—")} ${esc(unitText(r.unit))}</td><td class="num">${esc(r.reference ?? "—")}</td>
       <td class="num">${num(r.score)}</td><td class="num">${num(r.weight, 3)}</td><td class="num">${money(r.amount_yuan)}</td>
       <td>${esc(lang() === "en" ? r.basis_en : r.basis_zh)}<details><summary>${esc(t("manage.sources"))}</summary>
       <pre>${esc(JSON.stringify(r.sources, null, 1))}</pre></details></td></tr>`));
