@@ -82,10 +82,13 @@ class Workspace:
             )
         return Provenance(**{k: v for k, v in kw.items() if v is not None})
 
-    def archive_source(self, path: str | os.PathLike[str]) -> tuple[str, str]:
-        """Keep a copy of a source file under its checksum; returns (name, checksum)."""
+    def archive_source(self, path: str | os.PathLike[str], checksum: str | None = None) -> tuple[str, str]:
+        """Keep a copy of a source file under its checksum; returns (name, checksum).
+
+        ``checksum``: the file's SHA-256 when the caller has it already (an ingest works it out
+        on a second thread while it parses the file)."""
         src = Path(path)
-        digest = file_checksum(src)
+        digest = checksum or file_checksum(src)
         dest = self.sources_dir / f"{digest}{''.join(src.suffixes)}"
         if not dest.exists():
             shutil.copy2(src, dest)

@@ -132,3 +132,62 @@ def test_end_to_end_and_idempotent(workspace, tmp_path: Path) -> None:
     assert len(stored) == 6 and set(stored["station_code"]) == {"BHB", "GBK"}
     tp = stored[(stored["station_code"] == "BHB") & (stored["property_code"] == "tp")]
     assert tp["value"].round(6).tolist() == [0.05, 0.02] and tp["raw"].tolist() == ["０.０５", "20"]
+
+
+def _random_long_csv(path: Path, seed: int, *, units: bool, in_order: bool, n: int = 4000) -> None:
+    """Every oddity at once, at random: duplicates (same and conflicting), unknown stations,
+    censored, missing, invalid and out-of-range cells, units (some unconvertible), flat
+    stretches, spikes and steps, times in order per series or shuffled."""
+    rng = np.random.default_rng(seed)
+    station = rng.choice(
+        np.array(["BHB", "GBK", "11010001", "XX9"], dtype=object), n, p=[0.45, 0.45, 0.07, 0.03]
+    )
+    prop = rng.choice(np.array(["总磷", "氨氮", "pH", "水温", "高锰酸盐指数"], dtype=object), n)
+    hours = rng.integers(0, 900, n)
+    hours = np.sort(hours) if in_order else hours
+    times = (pd.Timestamp("2024-01-01") + pd.to_timedelta(hours, unit="h")).strftime("%Y-%m-%d %H:%M")
+    level = np.array([0.05, 0.3, 7.5, 12.0, 3.0])[pd.factorize(prop, sort=True)[0]]
+    value = np.round(level + rng.normal(0, 0.3, n) * ((hours // 60) % 2 == 1), 2)
+    value[rng.random(n) < 0.02] += 40.0  # out-of-range values
+    value[rng.random(n) < 0.03] += 3.0  # spikes
+    value[(hours % 120) >= 100] += 4.0  # steps of 20 hours: a rate of change up, then down
+    cells = value.astype(str).astype(object)
+    odd = rng.random(n)
+    for lo, hi, cell in [(0, 0.02, "<0.01"), (0.02, 0.03, "ND"), (0.03, 0.04, ""), (0.04, 0.045, "abc"),
+                         (0.045, 0.05, "-5"), (0.05, 0.055, ">9"), (0.055, 0.06, "0.2mg/L")]:  # fmt: skip
+        cells[(odd >= lo) & (odd < hi)] = cell
+    cols = {"站码": station, "项目": prop, "时间": times, "监测值": cells}
+    if units:  # "kg", or a concentration on pH or temperature: unconvertible, the same reason on both paths
+        unit = rng.choice(np.array(["mg/L", "mg/L", "mg/L", "μg/L", "", "kg"], dtype=object), n)
+        dimensionless = np.isin(prop, ["pH", "水温"])  # mostly convertible, so their series stay dense
+        unit[dimensionless] = rng.choice(
+            np.array(["", "", "", "mg/L"], dtype=object), int(dimensionless.sum())
+        )
+        cols["单位"] = unit
+    pd.DataFrame(cols).to_csv(path, index=False)
+
+
+@pytest.mark.parametrize("units", [False, True])
+@pytest.mark.parametrize("in_order", [True, False])
+def test_fast_path_matches_the_general_path_on_random_files(
+    tmp_path: Path, units: bool, in_order: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from liuyu.network import qc
+
+    monkeypatch.setattr(qc, "BLOCK_ROWS", 97)  # many blocks of series, on two threads
+    path = tmp_path / "random.csv"
+    _random_long_csv(path, 7 + units + 2 * in_order, units=units, in_order=in_order)
+    fast = read_long_csv(path, station_index(STATIONS))
+    assert fast is not None
+    accepted, problems, counts, n_parsed = _general(path)
+    assert fast.prepared.counts == counts and fast.n_parsed == n_parsed
+    pd.testing.assert_frame_equal(
+        _problems(pd.concat([fast.row_problems, fast.prepared.rejected])), _problems(problems)
+    )
+    pd.testing.assert_frame_equal(_accepted(fast.prepared.accepted), _accepted(accepted), check_dtype=False)
+    for key in ("unknown_station", "invalid_value", "conflicting_duplicate", "merged_duplicates",
+                "rejected_range", "missing"):  # fmt: skip
+        assert counts[key] > 0, key
+    assert counts["bad_unit"] > 0  # "0.2mg/L" on pH or temperature, also without a unit column
+    seen = np.bitwise_or.reduce(accepted["qc_flag"].astype("int64").to_numpy())
+    assert seen == 63 - 16, "every stored flag occurs (16, the hard range, is quarantined)"

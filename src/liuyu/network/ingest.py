@@ -31,6 +31,7 @@ import datetime as dt
 import os
 import secrets
 from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -43,6 +44,7 @@ from liuyu.network.ingest_prepare import REJECT_COLUMNS, prepare_observations, s
 from liuyu.network.ingest_read import read_observations
 from liuyu.store import gpkg_quarantine
 from liuyu.store.base import Provenance, utc_now
+from liuyu.store.rasters import file_checksum
 
 if TYPE_CHECKING:
     from liuyu.workspace import Workspace
@@ -110,7 +112,29 @@ def ingest_observations(
     """
     path = Path(path)
     devices = read_mn_map(mn_map) if isinstance(mn_map, str | os.PathLike) else mn_map
-    fast = read_long_csv(path, _stations(ws), format=format)
+    with ThreadPoolExecutor(max_workers=1) as pool:  # the source's checksum and copy, beside the parse
+        return _ingest(ws, path, format, devices, agency, user, dry_run, pool)
+
+
+def _ingest(
+    ws: Workspace,
+    path: Path,
+    format: str,
+    devices: Mapping[str, str] | None,
+    agency: str | None,
+    user: str,
+    dry_run: bool,
+    pool: ThreadPoolExecutor,
+) -> ObservationIngestResult:
+    digests: list[Future[str]] = []
+
+    def start_checksum() -> None:  # on the second thread, once the CSV reader's threads are done
+        if not dry_run and not digests and path.is_file():
+            digests.append(pool.submit(file_checksum, path))
+
+    fast = read_long_csv(path, _stations(ws), format=format, then=start_checksum)
+    start_checksum()  # the general path: from the start
+    digest = digests[0] if digests else None
     if fast is not None:  # a long CSV: pyarrow and per-distinct-cell stages (ingest_fast)
         n_parsed, row_problems, prepared, fmt = fast.n_parsed, fast.row_problems, fast.prepared, "long"
     else:
@@ -133,8 +157,11 @@ def ingest_observations(
         "already_present": 0,
     }
     if not dry_run:
-        name, checksum = ws.archive_source(path)
+        checksum = digest.result() if digest is not None else None
+        archived = pool.submit(ws.archive_source, path, checksum)  # copied while the rows are stored
+        name, checksum = path.name, checksum or archived.result()[1]
         stored = _store(ws, prepared.accepted, name, checksum, agency, user, ingest_id)
+        archived.result()
         counts |= {"stored": stored, "already_present": len(prepared.accepted) - stored}
         _quarantine(ws, problems, name, checksum, ingest_id, user)
     else:

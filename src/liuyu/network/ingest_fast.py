@@ -16,7 +16,7 @@ date and time columns, ragged rows, UTF-16, HJ 212) takes the general path.
 from __future__ import annotations
 
 import codecs
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,7 +28,7 @@ import pyarrow.csv as pacsv
 from liuyu.errors import LiuyuError
 from liuyu.ingest.readers.csv_ import _decode, _delimiter
 from liuyu.network.ingest_prepare import REJECT_COLUMNS, Prepared, _norm
-from liuyu.network.ingest_stages import prepare_codes
+from liuyu.network.ingest_stages import Lines, prepare_codes
 from liuyu.network.sheets import _flatten, _roles, _split, _text, long_table, match_property
 from liuyu.network.times import blank, to_utc
 
@@ -132,9 +132,17 @@ def _column(chunked: pa.ChunkedArray) -> Column:
 
 
 def read_long_csv(
-    path: Path, stations: Mapping[str, str], *, format: str = "auto", tz: str = "Asia/Shanghai"
+    path: Path,
+    stations: Mapping[str, str],
+    *,
+    format: str = "auto",
+    tz: str = "Asia/Shanghai",
+    then: Callable[[], None] | None = None,
 ) -> FastRead | None:
-    """Read and prepare a long CSV on the fast path; None when the file needs the general path."""
+    """Read and prepare a long CSV on the fast path; None when the file needs the general path.
+
+    ``then`` is called once the file is read (the reader uses every core; work of the caller's
+    own, such as the file's checksum, overlaps the single-threaded stages that follow)."""
     if format not in ("auto", "long") or path.suffix.lower() not in (".csv", ".tsv", ".txt"):
         return None
     if not path.is_file():
@@ -147,25 +155,30 @@ def read_long_csv(
         return None
     names, header_units, roles, sep = header
     table = _read(path, len(names), sep, sniffed[1])
+    if then is not None:
+        then()
     if table is None or table.num_rows == 0:
         return None
     table = table.unify_dictionaries()
     cols = {name: _column(table.column(i)) for i, name in enumerate(names)}
-    numbers = np.arange(2, table.num_rows + 2, dtype=np.int64)
-    keep = np.ones(table.num_rows, dtype=bool)
-    for col in cols.values():
-        keep &= blank(col.uniques).to_numpy(dtype=bool)[col.idx]
-    keep = ~keep
-    if not keep.all():
-        for col in cols.values():
-            col.idx = col.idx[keep]
-        numbers = numbers[keep]
-    return _prepare(cols, numbers, names, header_units, roles, stations, tz)
+    del table
+    numbers = None  # row i is line i + 2 unless blank rows are dropped
+    blanks = [blank(col.uniques).to_numpy(dtype=bool) for col in cols.values()]
+    if all(b.any() for b in blanks):  # a row can only be blank if every column has a blank cell
+        empty = np.ones(len(next(iter(cols.values())).idx), dtype=bool)
+        for col, b in zip(cols.values(), blanks, strict=True):
+            empty &= b[col.idx]
+        if empty.any():
+            keep = ~empty
+            numbers = np.flatnonzero(keep) + 2
+            for col in cols.values():
+                col.idx = col.idx[keep]
+    return _prepare(cols, Lines(numbers), names, header_units, roles, stations, tz)
 
 
 def _prepare(
     cols: dict[str, Column],
-    numbers: np.ndarray,
+    lines: Lines,
     names: list[str],
     header_units: dict[str, str],
     roles: dict[str, str],
@@ -176,12 +189,12 @@ def _prepare(
     times = to_utc(date.uniques, None, tz=tz)
     t_bad_u = times.isna().to_numpy()
     naive = times.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()
-    t_sec_u = np.where(t_bad_u, 0, naive.astype("datetime64[s]").astype(np.int64))
+    t_sec_u = np.where(t_bad_u, 0, naive.astype("datetime64[s]").astype(np.int64)).astype(np.int64)
     code = cols.get(roles.get("station_code", ""))
     name = cols.get(roles.get("station_name", ""))
     code_text = _text(code.uniques) if code is not None else None
     name_text = _text(name.uniques) if name is not None else None
-    n = len(numbers)
+    n = len(date.idx)
     # per-row flags only where some distinct cell has the problem (None: no row has it)
     no_code = _flag(code, code_text.isna().to_numpy()) if code is not None and code_text is not None else True
     no_name = _flag(name, name_text.isna().to_numpy()) if name is not None and name_text is not None else True
@@ -203,11 +216,13 @@ def _prepare(
         sub = pd.DataFrame(
             {nm: cols[nm].uniques.to_numpy()[cols[nm].idx[bad]] for nm in names}, columns=names
         )
-        _, problems = long_table(sub, rows=list(numbers[bad]), tz=tz)
+        _, problems = long_table(sub, rows=list(lines(bad)), tz=tz)
         problems = problems[REJECT_COLUMNS]
     good = ~bad
-    station_idx, station_codes = _stations(code, code_text, name, name_text, has_code, stations, n)
-    unknown = good & (station_idx < 0)
+    station_idx, station_codes, any_unknown = _stations(
+        code, code_text, name, name_text, has_code, stations, n
+    )
+    unknown = good & (station_idx < 0) if any_unknown else np.zeros(n, dtype=bool)
     given = np.full(int(unknown.sum()), None, dtype=object)  # the cell named, for the reason
     if name is not None and name_text is not None:
         given = name_text.to_numpy(dtype=object)[name.idx[unknown]]
@@ -216,7 +231,7 @@ def _prepare(
         given = np.where(coded, code_text.to_numpy(dtype=object)[code.idx[unknown]], given)
     station_rejects = pd.DataFrame(
         {
-            "source_row": numbers[unknown],
+            "source_row": lines(unknown),
             "field": "station_code",
             "value": given,
             "reason": "unknown station "
@@ -228,21 +243,18 @@ def _prepare(
     rows = good & ~unknown
     units = _row_units(cols, roles, header_units, matched, prop)
     value = cols[roles["value"]]
-
-    def pick(arr: np.ndarray) -> np.ndarray:
-        return arr if all_rows else arr[rows]
-
-    all_rows = bool(rows.all())
     prepared = prepare_codes(
-        source_row=pick(numbers),
-        station_idx=pick(station_idx),
+        lines=lines,
+        rows=None if rows.all() else rows,
+        station_idx=station_idx,
         station_codes=station_codes,
-        t=pick(date.take(t_sec_u)),
-        prop_idx=pick(prop.idx),
+        time_idx=date.idx,
+        time_sec=t_sec_u,
+        prop_idx=prop.idx,
         prop_codes=prop_code_u,
-        unit_idx=pick(units[0]),
+        unit_idx=units[0],
         unit_names=units[1],
-        raw_idx=pick(value.idx),
+        raw_idx=value.idx,
         raw_uniques=value.uniques,
         station_rejects=station_rejects,
     )
@@ -257,9 +269,10 @@ def _stations(
     has_code: np.ndarray | None,
     index: Mapping[str, str],
     n: int,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, bool]:
     """Each row's canonical station (index into the returned codes; -1: unknown), resolved once
-    per distinct code or name cell: a code cell wins, a name is used where the code is blank."""
+    per distinct code or name cell: a code cell wins, a name is used where the code is blank.
+    The flag says whether any row may be unknown (else the -1 check is skipped)."""
     resolved: list[list[str | None]] = []
     for text in (code_text, name_text):
         resolved.append(
@@ -268,17 +281,18 @@ def _stations(
     codes = np.array(sorted({c for part in resolved for c in part if c is not None}), dtype=object)
     at = {c: i for i, c in enumerate(codes)}
 
+    def per_cell(part: list[str | None]) -> np.ndarray:
+        return np.array([at[c] if c is not None else -1 for c in part], dtype=np.int32)
+
     def row_idx(col: Column | None, part: list[str | None]) -> np.ndarray:
-        if col is None:
-            return np.full(n, -1, dtype=np.int64)
-        return col.take(np.array([at[c] if c is not None else -1 for c in part], dtype=np.int64))
+        return np.full(n, -1, dtype=np.int32) if col is None else col.take(per_cell(part))
 
     if code is None:
-        return row_idx(name, resolved[1]), codes
+        return row_idx(name, resolved[1]), codes, True
     by_code = row_idx(code, resolved[0])
     if has_code is None:  # every row gives a code: names are not needed
-        return by_code, codes
-    return np.where(has_code, by_code, row_idx(name, resolved[1])), codes
+        return by_code, codes, bool((per_cell(resolved[0]) < 0).any())
+    return np.where(has_code, by_code, row_idx(name, resolved[1])), codes, True
 
 
 def _flag(col: Column, flags_u: np.ndarray) -> np.ndarray | None:
@@ -292,20 +306,23 @@ def _row_units(
     header_units: dict[str, str],
     matched: list[tuple[str | None, str | None]],
     prop: Column,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Each row's unit as an index into a small vocabulary (-1: none): unit column, else the one
-    in the property's name, else the value header's (the general path's order)."""
+) -> tuple[np.ndarray | None, np.ndarray]:
+    """Each row's unit as an index into a small vocabulary (-1: none; None: no row has a unit):
+    unit column, else the one in the property's name, else the value header's (the general
+    path's order)."""
     vocab: dict[str, int] = {}
 
     def ids(texts: list[str | None]) -> np.ndarray:
-        return np.array([vocab.setdefault(t, len(vocab)) if t else -1 for t in texts], dtype=np.int64)
+        return np.array([vocab.setdefault(t, len(vocab)) if t else -1 for t in texts], dtype=np.int32)
 
     default = header_units.get(roles["value"]) or _split(roles["value"])[1]
     default_id = ids([default])[0]
-    out = prop.take(ids([u for _, u in matched]))
-    out = np.where(out >= 0, out, default_id)
-    if "unit" in roles:
-        unit = cols[roles["unit"]]
-        col_ids = unit.take(ids(list(_text(unit.uniques))))
+    by_prop = ids([u for _, u in matched])
+    unit_ids = ids(list(_text(cols[roles["unit"]].uniques))) if "unit" in roles else None
+    if default_id < 0 and (by_prop < 0).all() and (unit_ids is None or (unit_ids < 0).all()):
+        return None, np.array(list(vocab), dtype=object)
+    out = prop.take(np.where(by_prop >= 0, by_prop, default_id).astype(np.int32))
+    if unit_ids is not None:
+        col_ids = cols[roles["unit"]].take(unit_ids)
         out = np.where(col_ids >= 0, col_ids, out)
     return out, np.array(list(vocab), dtype=object)

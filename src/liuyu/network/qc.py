@@ -19,7 +19,10 @@ Gaps are not flags (they are where no observation is): :func:`find_gaps` lists t
 from __future__ import annotations
 
 import enum
+import itertools
 import tomllib
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -162,13 +165,16 @@ class RowRules:
     def __init__(self, table: pd.DataFrame, prop_idx: np.ndarray) -> None:
         self._table = table
         self._idx = prop_idx
+        #: each rule as a small float64 array over the table's rows (properties, then "none")
+        self.columns = {c: table[c].to_numpy(dtype="float64") for c in table.columns}
+        self.idx = prop_idx
 
     def __getitem__(self, name: str) -> np.ndarray:
-        return self._table[name].to_numpy(dtype="float64")[self._idx]
+        return self.columns[name][self._idx]
 
     def any(self, name: str) -> bool:
         """Whether any property present has this rule (else its check is skipped)."""
-        return bool(np.isfinite(self._table[name].to_numpy(dtype="float64")).any())
+        return bool(np.isfinite(self.columns[name]).any())
 
 
 def row_rules(property_codes: np.ndarray, prop_idx: np.ndarray, rules: QCRules) -> RowRules:
@@ -178,62 +184,138 @@ def row_rules(property_codes: np.ndarray, prop_idx: np.ndarray, rules: QCRules) 
     return RowRules(table.reset_index(drop=True), np.where(prop_idx < 0, len(table) - 1, prop_idx))
 
 
-def _range_flags(v: np.ndarray, censor: np.ndarray, r: RowRules) -> np.ndarray:
+#: Rows per block of the array core: blocks are cut at series starts and run on two threads
+#: (numpy releases the GIL on these arrays), and a block's arrays stay in the CPU caches.
+BLOCK_ROWS = 1 << 19
+
+
+def range_flags(v: np.ndarray, censor: np.ndarray, p: np.ndarray, cols: dict[str, np.ndarray]) -> np.ndarray:
+    """REJECTED_RANGE / SUSPECT_RANGE bits (uint8) of values ``v`` of properties ``p`` (rule rows)."""
+
     def outside(lo: str, hi: str) -> np.ndarray:
         with np.errstate(invalid="ignore"):
-            low = (v < r[lo]) & (censor != 2)
-            high = (v > r[hi]) & (censor != 1)
+            low = (v < cols[lo][p]) & (censor != 2)
+            high = (v > cols[hi][p]) & (censor != 1)
         return low | high
 
-    rejected = outside("hard_min", "hard_max")
-    suspect = outside("soft_min", "soft_max") & ~rejected
-    return np.where(rejected, int(QCFlag.REJECTED_RANGE), 0) | np.where(suspect, int(QCFlag.SUSPECT_RANGE), 0)
+    out = np.zeros(len(v), dtype=np.uint8)
+    if np.isfinite(cols["hard_min"]).any() or np.isfinite(cols["hard_max"]).any():
+        rejected = outside("hard_min", "hard_max")
+        out[rejected] = int(QCFlag.REJECTED_RANGE)
+    else:
+        rejected = np.zeros(len(v), dtype=bool)
+    if np.isfinite(cols["soft_min"]).any() or np.isfinite(cols["soft_max"]).any():
+        out[outside("soft_min", "soft_max") & ~rejected] |= int(QCFlag.SUSPECT_RANGE)
+    return out
 
 
-def _neighbour_diffs(v: np.ndarray, sid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """v minus the previous and minus the next value of the same series (NaN at series ends)."""
-    same = sid[1:] == sid[:-1]
-    step = np.where(same, v[1:] - v[:-1], np.nan)
-    d_prev = np.concatenate([[np.nan], step])
-    d_next = np.concatenate([-step, [np.nan]])
-    return d_prev, d_next
+def _change_flags(
+    v: np.ndarray, t: np.ndarray, cont: np.ndarray, p: np.ndarray, cols: dict[str, np.ndarray]
+) -> np.ndarray:
+    """SPIKE / RATE_OF_CHANGE bits; ``v`` NaN where censored, ``cont[i]`` row i+1 continues row i's series.
 
-
-def _change_flags(v: np.ndarray, t: np.ndarray, sid: np.ndarray, r: RowRules) -> np.ndarray:
-    flags = np.zeros(len(v), dtype=np.int64)
-    if not (r.any("spike") or r.any("max_rate")):
+    A spike differs from both neighbours by more than the threshold, in the same direction
+    (v - previous and v - next of one sign); a rate is |v - previous| per hour of time step.
+    """
+    flags = np.zeros(len(v), dtype=np.uint8)
+    has_spike, has_rate = bool(np.isfinite(cols["spike"]).any()), bool(np.isfinite(cols["max_rate"]).any())
+    if len(v) < 2 or not (has_spike or has_rate):
         return flags
-    d_prev, d_next = _neighbour_diffs(v, sid)
+    step = v[1:] - v[:-1]  # step[j]: row j+1 minus row j, NaN across series
+    step[~cont] = np.nan
+    size = np.abs(step)
+    spike = np.zeros(len(v), dtype=bool)
     with np.errstate(invalid="ignore"):
-        spike = np.zeros(len(v), dtype=bool)
-        if r.any("spike"):
-            thr = r["spike"]
-            spike = (np.abs(d_prev) > thr) & (np.abs(d_next) > thr) & (np.sign(d_prev) == np.sign(d_next))
-            flags |= np.where(spike, int(QCFlag.SPIKE), 0)
-        if r.any("max_rate"):
-            hours = np.concatenate([[np.nan], np.diff(t)]) / 3600.0
-            rate = np.abs(d_prev) / np.where(hours > 0, hours, np.nan) > r["max_rate"]
-            rate &= ~np.concatenate([[False], spike[:-1] & (sid[1:] == sid[:-1])])  # back from a spike
-            flags |= np.where(rate, int(QCFlag.RATE_OF_CHANGE), 0)
+        if has_spike:
+            big = size > cols["spike"][p[1:]]
+            sign = np.sign(step)
+            spike[1:-1] = big[:-1] & big[1:] & (sign[:-1] == -sign[1:])
+            flags[spike] = int(QCFlag.SPIKE)
+        if has_rate:
+            hours = np.diff(t) / 3600.0
+            hours[hours <= 0] = np.nan
+            rate = size / hours > cols["max_rate"][p[1:]]
+            rate &= ~(spike[:-1] & cont)  # the way back from a spike is not a rate alarm
+            flags[1:][rate] |= int(QCFlag.RATE_OF_CHANGE)
     return flags
 
 
 def _flat_flags(
-    sid: np.ndarray, t: np.ndarray, v: np.ndarray, censor: np.ndarray, flat_ok: np.ndarray, r: RowRules
+    v: np.ndarray,
+    t: np.ndarray,
+    cont: np.ndarray,
+    eligible: np.ndarray,
+    p: np.ndarray,
+    cols: dict[str, np.ndarray],
 ) -> np.ndarray:
-    if not r.any("flat_count"):
-        return np.zeros(len(v), dtype=np.int64)
-    eligible = ~np.isnan(v) & (censor == 0) & flat_ok
-    brk = np.ones(len(v), dtype=bool)
-    brk[1:] = (sid[1:] != sid[:-1]) | (v[1:] != v[:-1]) | ~eligible[1:] | ~eligible[:-1]
-    run = np.cumsum(brk) - 1
-    starts = np.flatnonzero(brk)
-    ends = np.append(starts[1:], len(v)) - 1
-    length = (ends - starts + 1)[run]
-    duration = (t[ends] - t[starts])[run]
+    """FLAT bits: rows in a run of identical eligible values of one series that is long enough
+    (``flat_count`` values) and lasts long enough (``flat_seconds`` first to last)."""
+    flat = np.zeros(len(v), dtype=bool)
+    count, seconds = cols["flat_count"], cols["flat_seconds"]
+    if not np.isfinite(count).any() or len(v) == 0:
+        return flat
+    eq = cont & (v[1:] == v[:-1]) & eligible[1:] & eligible[:-1]  # row j+1 extends row j's run
+    edge = np.diff(eq.view(np.int8), prepend=np.int8(0), append=np.int8(0))
+    first, last = np.flatnonzero(edge == 1), np.flatnonzero(edge == -1)  # runs of >= 2 rows
     with np.errstate(invalid="ignore"):
-        flat = eligible & (length >= r["flat_count"]) & (duration >= r["flat_seconds"])
-    return np.where(flat, int(QCFlag.FLAT), 0)
+        pr = p[first]
+        long = (last - first + 1 >= count[pr]) & (t[last] - t[first] >= seconds[pr])
+        mark = np.zeros(len(v) + 1, dtype=np.int8)
+        mark[first[long]] += 1  # a run may start where the one before ended: add, don't assign
+        mark[last[long] + 1] -= 1
+        flat = np.cumsum(mark[:-1], dtype=np.int8).view(bool)
+        single = (count <= 1) & (seconds <= 0)  # a run of one value is only flat under such a rule
+        if single.any():
+            inrun = np.zeros(len(v) + 1, dtype=np.int8)
+            inrun[first] += 1
+            inrun[last + 1] -= 1
+            alone = eligible & (np.cumsum(inrun[:-1], dtype=np.int8) == 0)
+            flat = flat | (alone & single[p])
+    return flat
+
+
+def qc_block(
+    p: np.ndarray,
+    t: np.ndarray,
+    v: np.ndarray,
+    censor: np.ndarray,
+    cont: np.ndarray,
+    flat_ok: np.ndarray | bool,
+    cols: dict[str, np.ndarray],
+    ranges: np.ndarray | None = None,
+) -> np.ndarray:
+    """The flags (uint8) of rows sorted by (series, time), whole series only.
+
+    ``p`` each row's rule row (:attr:`RowRules.columns`), ``cont[i]`` whether row i+1 is of the
+    same series as row i, ``ranges`` the range bits when the caller has them (from distinct
+    values), else they are computed here.
+    """
+    flags = range_flags(v, censor, p, cols) if ranges is None else ranges
+    censored = censor > 0
+    uncensored = np.where(censored, np.nan, v) if censored.any() else v
+    flags |= _change_flags(uncensored, t, cont, p, cols)
+    eligible = ~np.isnan(v) & ~censored & flat_ok
+    flags[_flat_flags(v, t, cont, eligible, p, cols)] |= int(QCFlag.FLAT)
+    flags[censored] |= int(QCFlag.CENSORED)
+    return flags
+
+
+def series_blocks(starts: np.ndarray, n: int, size: int | None = None) -> list[tuple[int, int]]:
+    """[lo, hi) row ranges of about ``size`` rows, cut at series starts (sorted, starting with 0)."""
+    if n == 0:
+        return []
+    size = size or BLOCK_ROWS
+    cuts = np.unique(starts[np.searchsorted(starts, np.arange(size, n, size), side="right") - 1])
+    edges = [0, *(int(c) for c in cuts if 0 < c < n), n]
+    return list(itertools.pairwise(edges))
+
+
+def in_threads(fn: Callable[[int, int], Any], blocks: list[tuple[int, int]]) -> list[Any]:
+    """``fn(lo, hi)`` over the blocks, on two threads when there is more than one block."""
+    if len(blocks) <= 1:
+        return [fn(lo, hi) for lo, hi in blocks]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return list(pool.map(lambda b: fn(*b), blocks))
 
 
 def qc_sorted(
@@ -244,13 +326,20 @@ def qc_sorted(
     ``t`` in seconds, ``censor`` as :data:`CENSOR_CODES`, ``flat_ok`` False where the series'
     method skips the flat-line rule; ``r`` the rows' rules (:func:`row_rules`).
     """
-    if len(sid) == 0:
+    n = len(sid)
+    if n == 0:
         return np.zeros(0, dtype=np.int64)
-    uncensored = np.where(censor == 0, v, np.nan)
-    flags = _range_flags(v, censor, r)
-    flags |= _change_flags(uncensored, t, sid, r)
-    flags |= _flat_flags(sid, t, v, censor, flat_ok, r)
-    flags |= np.where(censor > 0, int(QCFlag.CENSORED), 0)
+    cont = sid[1:] == sid[:-1]
+    flags = np.empty(n, dtype=np.uint8)
+    flat_ok = np.broadcast_to(flat_ok, (n,))
+    p = np.asarray(r.idx)
+
+    def block(lo: int, hi: int) -> None:
+        flags[lo:hi] = qc_block(
+            p[lo:hi], t[lo:hi], v[lo:hi], censor[lo:hi], cont[lo : hi - 1], flat_ok[lo:hi], r.columns
+        )
+
+    in_threads(block, series_blocks(np.flatnonzero(np.r_[True, ~cont]), n))
     return flags.astype(np.int64)
 
 

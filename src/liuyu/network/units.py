@@ -116,7 +116,7 @@ def _scale(from_units: pd.Series, to_unit: str, context: str) -> tuple[np.ndarra
     if wrong:
         raise SchemaError(
             f"cannot convert {wrong} to {target.symbol!r}{context}: "
-            f"{rows.loc[wrong[0], 'dimension']} is not {target.dimension}",
+            f"{frame.loc[wrong[0], 'dimension']} is not {target.dimension}",
             hint="check the unit row or header of the sheet; the property may be mislabelled",
         )
     mult = rows["factor"].to_numpy(dtype="float64") / target.factor

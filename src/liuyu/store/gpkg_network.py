@@ -34,7 +34,10 @@ def _qc_flags(observations: pd.DataFrame) -> np.ndarray:
     """The rows' qc_flag as int64 (0 where not given: the table's default)."""
     if "qc_flag" not in observations:
         return np.zeros(len(observations), dtype=np.int64)
-    return pd.to_numeric(observations["qc_flag"]).fillna(0).astype("int64").to_numpy()
+    flags = observations["qc_flag"]
+    if flags.dtype.kind in "iu":  # no missing values to fill: kept as they are (cast when written)
+        return flags.to_numpy()
+    return pd.to_numeric(flags).fillna(0).astype("int64").to_numpy()
 
 
 class NetworkTables:
@@ -99,13 +102,19 @@ class NetworkTables:
             obs_batches.ensure_schema(conn)
             sid = obs_batches.series_ids(conn, obs)
             key = obs_batches.keys(sid, seconds)
-            order = np.argsort(key, kind="stable")
-            key = key[order]
-            keep = np.r_[True, key[1:] != key[:-1]]  # a repeat inside the batch: the first is kept
+            order: np.ndarray | None = None
+            if len(key) > 1 and not bool((key[1:] > key[:-1]).all()):
+                order = np.argsort(key, kind="stable")
+                key = key[order]
+                keep = np.r_[True, key[1:] != key[:-1]]  # a repeat inside the batch: the first is kept
+            else:  # already in order without repeats (the fast path's rows): no gathers
+                keep = np.ones(len(key), dtype=bool)
             stored = obs_batches.stored_keys(conn, sid, seconds)
             if len(stored):
                 keep &= ~np.isin(key, stored)
-            take = order[keep]
+            take: np.ndarray | slice = order[keep] if order is not None else slice(None)
+            if order is None and not keep.all():
+                take = np.flatnonzero(keep)
             batch = obs_batches.Batch(
                 sid=sid[take],
                 t=seconds[take],
@@ -186,15 +195,18 @@ class NetworkTables:
         )
 
 
-def _text_column(values: pd.Series, take: np.ndarray, *, blank_is_null: bool) -> pa.Array:
+def _text_column(values: pd.Series, take: np.ndarray | slice, *, blank_is_null: bool) -> pa.Array:
     """A text column of the kept rows as arrow: a Categorical stays dictionary-encoded (cheap)."""
     if isinstance(values.dtype, pd.CategoricalDtype):
         cats = values.cat.categories.astype(str)
         codes = values.cat.codes.to_numpy()[take]
-        if blank_is_null:
-            codes = np.where(np.isin(codes, np.flatnonzero(cats.str.strip() == "")), -1, codes)
+        blank = np.flatnonzero(cats.str.strip() == "") if blank_is_null else np.zeros(0, dtype=np.int64)
+        if len(blank):
+            codes = np.where(np.isin(codes, blank), -1, codes)
+        missing = codes < 0
         return pa.DictionaryArray.from_arrays(
-            pa.array(codes.astype(np.int32), mask=codes < 0), pa.array(cats.to_numpy(dtype=object))
+            pa.array(codes.astype(np.int32, copy=False), mask=missing if missing.any() else None),
+            pa.array(cats.to_numpy(dtype=object)),
         )
     cells = values.to_numpy(dtype=object)[take]
     series = pd.Series(cells, dtype=object)

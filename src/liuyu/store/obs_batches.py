@@ -192,14 +192,16 @@ class Batch:
 
     def table(self, batch_id: int) -> pa.Table:
         n = len(self.sid)
+        value = self.value.astype(np.float64, copy=False)
+        nan = np.isnan(value)
         return pa.table(
             {
                 "series_id": self.sid.astype(np.int32),
-                "phenomenon_time": self.t.astype(np.int64),
-                "value": pa.array(self.value.astype(np.float64), mask=np.isnan(self.value)),
+                "phenomenon_time": self.t.astype(np.int64, copy=False),
+                "value": pa.array(value, mask=nan if nan.any() else None),
                 "censor": self.censor,
                 "raw": self.raw,
-                "qc_flag": self.qc_flag.astype(np.int32),
+                "qc_flag": self.qc_flag.astype(np.int32, copy=False),
                 "revision": np.ascontiguousarray(self.revisions),
                 "batch_id": np.full(n, batch_id, dtype=np.int32),
             }
