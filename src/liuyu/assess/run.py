@@ -190,12 +190,9 @@ def assess_period(ws: Workspace, period: str, *, standard: str = STANDARD) -> pd
     return gpkg_assess.read(store.conn, p.label)
 
 
-def _assess_rows(obs: pd.DataFrame, sections: pd.DataFrame, p: Period, std: Standard) -> pd.DataFrame:
-    """The pure part: one row per section with samples (the table's columns but the provenance)."""
-    columns = [c for c in gpkg_assess.COLUMNS if c not in ("standard", "fingerprint", "computed_at")]
-    if obs.empty:
-        return pd.DataFrame(columns=columns)
-    frame = pd.DataFrame(
+def _sample_frame(obs: pd.DataFrame) -> pd.DataFrame:
+    """Lab observations as the engine's samples: section, local time, item, value, censor."""
+    return pd.DataFrame(
         {
             "section_id": obs["station_code"].to_numpy(),
             "time": obs["phenomenon_time"].dt.tz_convert(TZ).dt.tz_localize(None).to_numpy(),
@@ -204,6 +201,25 @@ def _assess_rows(obs: pd.DataFrame, sections: pd.DataFrame, p: Period, std: Stan
             "censor": obs["censor"].to_numpy(),
         }
     )
+
+
+def _class_columns(samples: pd.DataFrame, std: Standard) -> dict[str, object]:
+    """The class, label, target, met and main pollutants of classified samples, as result columns."""
+    return {
+        "class": samples["class"].to_numpy(),
+        "label": samples["label"].to_numpy(),
+        "target": CLASS_LABELS[samples["target_class"].fillna(0).astype(int).to_numpy()],
+        "met": samples["meets_target"].to_numpy(),
+        "main_pollutants": _pollutant_text(samples, std),
+    }
+
+
+def _assess_rows(obs: pd.DataFrame, sections: pd.DataFrame, p: Period, std: Standard) -> pd.DataFrame:
+    """The pure part: one row per section with samples (the table's columns but the provenance)."""
+    columns = [c for c in gpkg_assess.COLUMNS if c not in ("standard", "fingerprint", "computed_at")]
+    if obs.empty:
+        return pd.DataFrame(columns=columns)
+    frame = _sample_frame(obs)
     means = aggregate_period(frame, label=p.label)  # the samples are all in the period already
     by_sample = means.drop_duplicates("sample_id").set_index("sample_id")["section_id"]
     water = pd.Series(sections["water_type"].reindex(by_sample).to_numpy(), index=by_sample.index)
@@ -216,11 +232,7 @@ def _assess_rows(obs: pd.DataFrame, sections: pd.DataFrame, p: Period, std: Stan
             "period": p.label,
             "station_code": station.to_numpy(),
             "water_type": samples["water_type"].to_numpy(),
-            "class": samples["class"].to_numpy(),
-            "label": samples["label"].to_numpy(),
-            "target": CLASS_LABELS[samples["target_class"].fillna(0).astype(int).to_numpy()],
-            "met": samples["meets_target"].to_numpy(),
-            "main_pollutants": _pollutant_text(samples, std),
+            **_class_columns(samples, std),
             "n_samples": n.reindex(station).to_numpy(),
         }
     )[columns]
@@ -242,37 +254,24 @@ def section_history(ws: Workspace, code: str, *, standard: str = STANDARD) -> pd
     obs = _lab_samples(ws, None, pd.Index([code]))
     if obs.empty:
         return pd.DataFrame(columns=[*columns, "verified"])
-    local = obs["phenomenon_time"].dt.tz_convert(TZ).dt.tz_localize(None)
-    frame = pd.DataFrame(
-        {
-            "section_id": code,
-            "time": local.to_numpy(),
-            "property_code": obs["property_code"].to_numpy(),
-            "value": obs["value"].to_numpy(dtype=float),
-            "censor": obs["censor"].to_numpy(),
-        }
-    )
+    frame = _sample_frame(obs)
     means = aggregate_period(frame, "month")
     per_sample = means.drop_duplicates("sample_id").set_index("sample_id")
     std = load_standard(standard)
     target = pd.Series(sections.loc[code, "target"], index=per_sample.index, dtype="Int8")
     samples = classify(means, str(sections.loc[code, "water_type"]), target=target, standard=std).samples
-    month = local.dt.strftime("%Y-%m")
+    month = pd.Series(frame["time"]).dt.strftime("%Y-%m")
     n = obs.groupby(month.to_numpy())["phenomenon_time"].nunique()
     periods = per_sample["period"].reindex(samples.index).to_numpy()
     return pd.DataFrame(
         {
             "period": periods,
-            "class": samples["class"].to_numpy(),
-            "label": samples["label"].to_numpy(),
+            **_class_columns(samples, std),
             "grade": samples["grade"].to_numpy(),
-            "target": CLASS_LABELS[samples["target_class"].fillna(0).astype(int).to_numpy()],
-            "met": samples["meets_target"].to_numpy(),
-            "main_pollutants": _pollutant_text(samples, std),
             "n_samples": n.reindex(periods).to_numpy(),
             "verified": samples["verified"].to_numpy(),
         }
-    ).sort_values("period", ignore_index=True)
+    )[[*columns, "verified"]].sort_values("period", ignore_index=True)
 
 
 # --- lakes and reservoirs as water bodies ------------------------------------------------------
@@ -335,15 +334,11 @@ def assess_lakes(ws: Workspace, period: str, *, standard: str = STANDARD) -> pd.
             "water_body": samples.index.to_numpy(),
             "name": names.reindex(samples.index).to_numpy(),
             "n_points": points.nunique().reindex(samples.index).to_numpy(),
-            "class": samples["class"].to_numpy(),
-            "label": samples["label"].to_numpy(),
+            **_class_columns(samples, std),
             "grade": samples["grade"].to_numpy(),
-            "target": CLASS_LABELS[samples["target_class"].fillna(0).astype(int).to_numpy()],
-            "met": samples["meets_target"].to_numpy(),
-            "main_pollutants": _pollutant_text(samples, std),
             "verified": samples["verified"].to_numpy(),
         }
-    )
+    )[[*columns, "main_pollutants", "verified"]]
 
 
 def _pollutant_text(samples: pd.DataFrame, std: Standard) -> list[str]:
