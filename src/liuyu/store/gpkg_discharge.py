@@ -31,8 +31,24 @@ TEXT = (
 )
 REAL = ("value", "limit", "limit_low", "limit_high", "multiple")
 INTEGER = ("exceed", "verified", "n_samples", "n_days", "n_days_exceed")
-COLUMNS: tuple[str, ...] = (*TEXT[:10], "value", "limit", "limit_low", "limit_high", "limit_basis", "exceed")
-COLUMNS += (
+#: the table's columns in order: the period, the engine's result columns, the provenance
+COLUMNS = (
+    "period",
+    "station_code",
+    "name",
+    "kind",
+    "standard",
+    "standard_code",
+    "standard_class",
+    "standard_source",
+    "property_code",
+    "item_name",
+    "value",
+    "limit",
+    "limit_low",
+    "limit_high",
+    "limit_basis",
+    "exceed",
     "multiple",
     "verified",
     "n_samples",
