@@ -11,7 +11,7 @@ from liuyu.api.params import ParameterError
 from liuyu.api.sta_entities import ENTITY_SETS, EntitySet
 from liuyu.api.sta_filter import FilterParser
 from liuyu.api.sta_options import Options
-from liuyu.store import gpkg_sta, gpkg_sta_paths
+from liuyu.store import gpkg_sta
 
 
 @dataclass(frozen=True)
@@ -27,13 +27,8 @@ class Target:
         return replace(self, where=(*self.where, sql), params=(*self.params, value), single=single)
 
 
-def _store(target: Target) -> Any:
-    """The store module that reads an entity set (HistoricalLocations come from the station versions)."""
-    return gpkg_sta_paths if target.entity_set.name == "HistoricalLocations" else gpkg_sta
-
-
 def fetch_one(conn: sqlite3.Connection, target: Target) -> dict[str, Any] | None:
-    rows = _store(target).select_entities(conn, target.entity_set.name, target.where, target.params, [], 1, 0)
+    rows = gpkg_sta.select_entities(conn, target.entity_set.name, target.where, target.params, [], 1, 0)
     return rows[0] if rows else None
 
 
@@ -66,22 +61,15 @@ def fetch_page(
     """
     where, params, order = _sql_parts(target, opts)
     name = target.entity_set.name
-    store = _store(target)
-    if store is gpkg_sta:
-        rows = store.select_entities(
-            conn, name, where, params, order, opts.top + 1, opts.skip, cursor=opts.skiptoken
-        )
-    elif opts.skiptoken is not None:
-        raise ParameterError(f"$skiptoken: {name} pages by $skip", hint="follow @iot.nextLink as given")
-    else:
-        rows = store.select_entities(conn, name, where, params, order, opts.top + 1, opts.skip)
-    count = store.count_entities(conn, name, where, params) if opts.count else None
+    rows = gpkg_sta.select_entities(
+        conn, name, where, params, order, opts.top + 1, opts.skip, cursor=opts.skiptoken
+    )
+    count = gpkg_sta.count_entities(conn, name, where, params) if opts.count else None
     more = 0 < opts.top < len(rows)  # $top=0 asks for the count alone
     page = rows[: opts.top]
     if not more:
         return page, count, False
-    cursor = gpkg_sta.next_cursor(page, order) if store is gpkg_sta else None
-    return page, count, cursor or True
+    return page, count, gpkg_sta.next_cursor(page, order) or True
 
 
 def page_body(rows: list[Any], count: int | None, more: str | bool) -> dict[str, Any]:

@@ -56,6 +56,18 @@ OBSERVED_PROPERTIES = (
 SENSORS = "SELECT DISTINCT coalesce(nullif(method, ''), 'unspecified') AS id, method AS name FROM series"
 
 #: Stations of a workspace that has none yet (the stations table is made by the first write).
+#: A Thing's HistoricalLocation is the start of its station record's current version (the registry
+#: is versioned like every layer), when it is known to have been at its current Location; its id
+#: is the Thing's, so HistoricalLocations(n) belongs to Things(n) and Locations(n).
+HISTORICAL_LOCATIONS = (
+    "SELECT t.id, t.id AS thing_id, CAST(strftime('%s', v.created_at) AS INTEGER) AS time, "
+    f"strftime({ISO}, v.created_at) AS time_iso FROM (SELECT (SELECT min(a.fid) FROM stations a "
+    "WHERE a.feature_key = s.feature_key) AS id, s.version_from FROM stations s "
+    "WHERE s.version_to IS NULL) t LEFT JOIN liuyu_versions v "
+    "ON v.category = 'stations' AND v.version = t.version_from"
+)
+#: A workspace without stations yet has no HistoricalLocations either.
+NO_HISTORICAL_LOCATIONS = "SELECT NULL AS id, NULL AS thing_id, NULL AS time, NULL AS time_iso WHERE 0"
 NO_THINGS = (
     "SELECT NULL AS id, NULL AS code, NULL AS name, NULL AS kind, NULL AS agency, NULL AS river, "
     "NULL AS role, NULL AS water_type, NULL AS target_class, NULL AS jurisdiction, NULL AS geom WHERE 0"
@@ -65,8 +77,10 @@ NO_THINGS = (
 def _source(conn: sqlite3.Connection, entity_set: str) -> str:
     """The SELECT behind one entity set."""
     obs_batches.ensure_schema(conn)
-    things = THINGS if has_stations(conn) else NO_THINGS
+    stations = has_stations(conn)
+    things = THINGS if stations else NO_THINGS
     sources = {
+        "HistoricalLocations": HISTORICAL_LOCATIONS if stations else NO_HISTORICAL_LOCATIONS,
         "Things": things,
         "Locations": things,
         "FeaturesOfInterest": things,
