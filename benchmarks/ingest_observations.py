@@ -12,7 +12,10 @@ side runs in its own process and prints its peak memory (max RSS); Liuyu's side 
 its stage times, and then times the latest value of every series (the map's query; target
 < 50 ms) and one series' full read.
 
-    python benchmarks/ingest_observations.py [--rows 10000000]
+    python benchmarks/ingest_observations.py [--rows 10000000] [--store postgresql://...]
+
+``--store`` puts the workspace on PostGIS (a new ``ws_<hex>`` schema, dropped afterwards): the
+store stage is then COPY into the partitioned ``observations`` table.
 """
 
 from __future__ import annotations
@@ -53,7 +56,7 @@ LIUYU_SIDE = PEAK + textwrap.dedent(
     from shapely.geometry import Point
 
     src, ws_dir, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
-    ws = liuyu.init(ws_dir)
+    ws = liuyu.init(ws_dir, store=sys.argv[4] or None)
     codes = [f"S{i:04d}" for i in range(n)]
     ws.write_layer("stations", gpd.GeoDataFrame(
         {"code": codes, "name": [f"站{c}" for c in codes], "kind": "water_quality"},
@@ -72,20 +75,27 @@ LIUYU_SIDE = PEAK + textwrap.dedent(
     ing.read_observations = timed("read+parse sheet (general path)", ing.read_observations)
     ing.prepare_observations = timed("stations..QC (general path)", ing.prepare_observations)
     ws.archive_source = timed("archive copy (beside the store)", ws.archive_source)
-    ws.store.append_observations = timed("store (Parquet + registry)", ws.store.append_observations)
+    ws.store.append_observations = timed("store (Parquet or COPY + registry)", ws.store.append_observations)
     t0 = time.perf_counter()
     result = ws.ingest_observations(src)
     total = time.perf_counter() - t0
-    from liuyu.store import gpkg_sta
+    from liuyu.api.sta_query import sta_sql
+    sta = sta_sql(ws.store.conn)
     runs = []
     for _ in range(20):
         t = time.perf_counter()
-        latest = gpkg_sta.latest_values(ws.store.conn)
+        latest = sta.latest_values(ws.store.conn)
         runs.append(time.perf_counter() - t)
     t = time.perf_counter()
     one = ws.store.read_observations(station_code="S0200", property_code="tp")
     one_s = time.perf_counter() - t
+    location = ws.config.store.location
     ws.close()
+    if location.startswith("postgres"):
+        from liuyu.store import pg_schema
+        url, schema = pg_schema.split_location(location)
+        with pg_schema.connect(url) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
     peak = hwm_mb()
     print(json.dumps({"seconds": total, "stages": stages, "counts": result.counts, "peak_mb": peak,
                       "latest_ms": sorted(runs)[len(runs) // 2] * 1000, "latest_n": len(latest),
@@ -144,6 +154,7 @@ def side(script: str, *args: str) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--store", default="", help="postgresql://user@host:port/db: run Liuyu on PostGIS")
     args = parser.parse_args()
     try:
         import duckdb  # noqa: F401
@@ -156,7 +167,7 @@ def main() -> None:
         size = src.stat().st_size / 1e6
         print(f"{args.rows:,} rows, {size:,.0f} MB CSV written in {time.perf_counter() - t:.1f} s")
         floor = side(DUCKDB_SIDE, str(src), str(Path(tmp) / "floor.duckdb"))
-        ours = side(LIUYU_SIDE, str(src), str(Path(tmp) / "ws"), str(N_STATIONS))
+        ours = side(LIUYU_SIDE, str(src), str(Path(tmp) / "ws"), str(N_STATIONS), args.store)
     print(f"DuckDB read_csv → table: {floor['seconds']:8.1f} s   peak {floor['peak_mb']:,.0f} MB")
     print(f"Liuyu ingest:            {ours['seconds']:8.1f} s   peak {ours['peak_mb']:,.0f} MB")
     for name, secs in ours["stages"].items():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -15,7 +16,68 @@ import shapely
 if TYPE_CHECKING:
     from liuyu.workspace import Workspace
 
-BACKENDS = ["gpkg"]
+#: The PostGIS pass: ``LIUYU_TEST_STORE=postgresql://user@host:port/db pytest ...`` makes every workspace
+#: the suite creates (the demo too) a schema in that database, runs the store contract on both
+#: backends and skips the tests marked ``gpkg_only`` (about the GeoPackage file itself).
+TEST_STORE = os.environ.get("LIUYU_TEST_STORE") or None
+BACKENDS = ["gpkg", "postgresql"] if TEST_STORE else ["gpkg"]
+#: Every workspace schema this session makes is ws_<tag><4 hex>, so the session drops its own at the
+#: end and never another session's (two test runs may share a database).
+_SESSION_TAG: list[str] = []
+
+
+def _pg_admin():
+    """An autocommit connection to the test database (PostGIS pass only)."""
+    from liuyu.store import pg_schema
+
+    assert TEST_STORE is not None
+    return pg_schema.connect(pg_schema.split_location(TEST_STORE)[0])
+
+
+def drop_schema(location: str) -> None:
+    """Drop the schema of a PostgreSQL store location (a test's workspace) if it exists."""
+    from liuyu.store.location import is_server_location, split_location
+
+    if not is_server_location(location):
+        return
+    with _pg_admin() as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{split_location(location)[1]}" CASCADE')
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if TEST_STORE:
+        import secrets
+
+        from liuyu.store import location
+
+        if location.has_schema(TEST_STORE):
+            raise pytest.UsageError("LIUYU_TEST_STORE must name a database only, without ?schema=")
+        os.environ[location.STORE_ENV] = TEST_STORE
+        tag = secrets.token_hex(2)  # subprocesses (CLI tests) inherit it
+        _SESSION_TAG.append(tag)
+        os.environ[location.SCHEMA_TAG_ENV] = tag
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not TEST_STORE:
+        return
+    skip = pytest.mark.skip(reason="about the GeoPackage file itself; LIUYU_TEST_STORE runs on PostGIS")
+    for item in items:
+        if item.get_closest_marker("gpkg_only"):
+            item.add_marker(skip)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Drop the workspace schemas this session made and left (subprocesses, tests that keep theirs)."""
+    if not TEST_STORE or not _SESSION_TAG:
+        return
+    with _pg_admin() as conn:
+        pattern = f"ws\\_{_SESSION_TAG[0]}%"
+        names = [
+            r[0] for r in conn.execute("SELECT nspname FROM pg_namespace WHERE nspname LIKE %s", (pattern,))
+        ]
+        for name in names:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
 
 
 def township_frame(n: int = 12, *, seed: int = 1, jurisdiction: str | None = None) -> gpd.GeoDataFrame:
@@ -46,19 +108,25 @@ def workspace(tmp_path: Path):
     ws = liuyu.init(tmp_path / "ws", basin_name="测试流域", basin_name_en="Test basin")
     yield ws
     ws.close()
+    drop_schema(ws.config.store.location)
 
 
 @pytest.fixture(params=BACKENDS)
 def store(request: pytest.FixtureRequest, tmp_path: Path):
     """A fresh, empty store of each backend: the contract tests run once per backend."""
     from liuyu.store import open_store
+    from liuyu.store.location import store_location
 
     if request.param == "gpkg":
-        s = open_store(str(tmp_path / "liuyu.gpkg"), tmp_path, create=True)
+        location = str(tmp_path / "liuyu.gpkg")
+    elif request.param == "postgresql":
+        location = store_location(TEST_STORE)  # a new ws_<hex> schema
     else:  # pragma: no cover - later backends register here
         raise ValueError(request.param)
+    s = open_store(location, tmp_path, create=True)
     yield s
     s.close()
+    drop_schema(location)
 
 
 # The demo basin, built once per test session (~30 s). Tests that only read take `demo_workspace`;
@@ -85,9 +153,26 @@ def copy_demo(demo_root: Path) -> Callable[[Path], Workspace]:
 
     def copy(dest: Path) -> Workspace:
         shutil.copytree(demo_root, dest)
+        if TEST_STORE:  # the folder's liuyu.toml names the demo's schema: give the copy its own
+            _clone_store(dest)
         return open_workspace(dest)
 
     return copy
+
+
+def _clone_store(root: Path) -> None:
+    """Point the copied workspace at a clone of the demo's PostgreSQL schema."""
+    from liuyu.config import CONFIG_NAME, load_config, save_config
+    from liuyu.store.location import new_schema_name
+    from liuyu.store.pg import PostgisStore
+
+    config = load_config(root / CONFIG_NAME)
+    source = PostgisStore.open(config.store.location, root)
+    try:
+        config.store.location = source.clone(new_schema_name(), unlogged=True)
+    finally:
+        source.close()
+    save_config(config, root / CONFIG_NAME)
 
 
 @pytest.fixture(scope="session")
@@ -106,6 +191,7 @@ def demo_copy(copy_demo: Callable[[Path], Workspace], tmp_path: Path) -> Iterato
     ws = copy_demo(tmp_path / "demo")
     yield ws
     ws.close()
+    drop_schema(ws.config.store.location)
 
 
 @pytest.fixture(scope="module")

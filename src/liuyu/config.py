@@ -52,7 +52,23 @@ class CRSConfig(BaseModel):
 
 class StoreConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    location: str = "liuyu.gpkg"
+    location: str = Field(
+        default="liuyu.gpkg",
+        description="A GeoPackage in the workspace folder, or postgresql://user@host:port/db?schema=NAME",
+    )
+
+    @field_validator("location")
+    @classmethod
+    def _location(cls, v: str) -> str:
+        from liuyu.errors import StoreError
+        from liuyu.store.location import is_server_location, split_location
+
+        if is_server_location(v):  # other schemes: third-party backends (open_store names them)
+            try:
+                split_location(v)
+            except StoreError as exc:
+                raise ValueError(f"{exc.message}; {exc.hint}") from exc
+        return v
 
 
 class Jurisdiction(BaseModel):
@@ -114,16 +130,42 @@ class LedgerConfig(BaseModel):
     photo_max_bytes: int = Field(default=10 * 1024**2, gt=0, description="Largest photo accepted, bytes")
 
 
-class AccessConfig(BaseModel):
-    """Who the API acts as until accounts exist (issue 8 replaces this with users and tokens)."""
+class ServerConfig(BaseModel):
+    """Limits of the HTTP server (``liuyu serve``): request bodies larger than these get 413."""
 
     model_config = ConfigDict(extra="forbid")
-    user: str = Field(default="local", description="User of requests without an X-Liuyu-User header")
+    max_upload_bytes: int = Field(
+        default=2 * 1024**3, gt=0, description="Largest file upload (multipart: POST /api/ingest, photos)"
+    )
+    max_body_bytes: int = Field(
+        default=16 * 1024**2, gt=0, description="Largest body of any other request (JSON)"
+    )
+
+
+class AccessConfig(BaseModel):
+    """Access: who the API acts as while the store has no users (local mode), who sees which layer,
+    and the limits of web logins. Once a user exists (``liuyu user add``) accounts are enforced."""
+
+    model_config = ConfigDict(extra="forbid")
+    user: str = Field(default="local", description="Local mode: user of requests without X-Liuyu-User")
     role: Literal["admin", "editor", "viewer"] = "admin"
     jurisdiction: str = Field(default="basin", description="beijing, hebei, ... or basin (everything)")
     trust_headers: bool = Field(
-        default=True, description="Take the X-Liuyu-User/-Role/-Jurisdiction headers as the caller"
+        default=True, description="Local mode: take X-Liuyu-User/-Role/-Jurisdiction headers as the caller"
     )
+    public: list[str] = Field(
+        default_factory=list, description="Layers (or datasets such as stations) readable without login"
+    )
+    shared: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Layer or dataset -> the jurisdictions it is shared with (default: basin-wide)",
+    )
+    session_hours: float = Field(default=12.0, gt=0, description="Lifetime of a web login session")
+    login_max_failures: int = Field(
+        default=5, ge=1, description="Failed logins (user + address) before a wait"
+    )
+    login_window_minutes: float = Field(default=15.0, gt=0, description="Window of the failed-login count")
+    secure_cookies: bool = Field(default=False, description="Mark cookies Secure (serve over HTTPS)")
 
 
 class ReservoirLevels(BaseModel):
@@ -162,6 +204,7 @@ class WorkspaceConfig(BaseModel):
     assess: AssessConfig = AssessConfig()
     warnings: WarningsConfig = WarningsConfig()
     ledger: LedgerConfig = LedgerConfig()
+    server: ServerConfig = ServerConfig()
     access: AccessConfig = AccessConfig()
 
     @field_validator("jurisdictions")

@@ -19,12 +19,14 @@ from liuyu.config import (
     BasinConfig,
     CRSConfig,
     Jurisdiction,
+    StoreConfig,
     WorkspaceConfig,
     load_config,
     save_config,
 )
 from liuyu.errors import ConfigError, StoreError, WorkspaceError
 from liuyu.store import LayerDiff, Provenance, Scope, Store, VersionInfo, open_store
+from liuyu.store.location import is_server_location, store_location
 from liuyu.store.rasters import file_checksum, write_cog
 
 if TYPE_CHECKING:
@@ -350,8 +352,14 @@ def init_workspace(
     basin_name_en: str = "Basin",
     analysis_crs: str = "EPSG:4548",
     jurisdictions: list[Jurisdiction] | None = None,
+    store: str | None = None,
 ) -> Workspace:
-    """Create a workspace in an empty (or new) folder; refuses a non-empty folder."""
+    """Create a workspace in an empty (or new) folder; refuses a non-empty folder.
+
+    ``store`` is where the data goes: a GeoPackage path in the folder (default ``liuyu.gpkg``)
+    or a ``postgresql://user@host:port/db?schema=NAME`` URL; ``$LIUYU_STORE`` gives the default.
+    A PostgreSQL URL without ``schema`` gets a new ``ws_<8 hex>`` schema, written into liuyu.toml.
+    """
     root = Path(path).expanduser().resolve()
     if (root / CONFIG_NAME).exists():
         raise WorkspaceError(f"{root} is already a Liuyu workspace", hint="open it with liuyu.open(path)")
@@ -362,6 +370,7 @@ def init_workspace(
             basin=BasinConfig(name=basin_name, name_en=basin_name_en),
             crs=CRSConfig(analysis=analysis_crs),
             jurisdictions=list(DEFAULT_JURISDICTIONS if jurisdictions is None else jurisdictions),
+            store=StoreConfig(location=store_location(store)),
         )
     except ValueError as exc:
         raise ConfigError(f"cannot create the workspace configuration: {exc}") from exc
@@ -370,13 +379,14 @@ def init_workspace(
     try:
         for sub in SUBDIRS:
             (root / sub).mkdir()
-        store = open_store(config.store.location, root, create=True)
+        opened = open_store(config.store.location, root, create=True)
         save_config(config, root / CONFIG_NAME)
     except BaseException:
         for sub in SUBDIRS:
             shutil.rmtree(root / sub, ignore_errors=True)
-        (root / config.store.location).unlink(missing_ok=True)
+        if not is_server_location(config.store.location):
+            (root / config.store.location).unlink(missing_ok=True)
         if created_root:
             shutil.rmtree(root, ignore_errors=True)
         raise
-    return Workspace(root, config, store)
+    return Workspace(root, config, opened)

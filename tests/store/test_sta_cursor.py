@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from liuyu.api.sta_query import sta_sql
 from liuyu.errors import SchemaError
-from liuyu.store import gpkg_sta
 from liuyu.store.base import Provenance
 
 
@@ -28,9 +28,10 @@ def filled(store):
 
 
 def _pages(conn, where, params, order, top, *, cursor: bool):
+    sta = sta_sql(conn)  # the GeoPackage's or PostgreSQL's SensorThings SQL
     out, token, skip = [], None, 0
     while True:
-        rows = gpkg_sta.select_entities(
+        rows = sta.select_entities(
             conn, "Observations", where, params, order, top, 0 if cursor else skip, cursor=token
         )
         out.extend(r["id"] for r in rows)
@@ -38,7 +39,7 @@ def _pages(conn, where, params, order, top, *, cursor: bool):
             return out
         skip += top
         if cursor:
-            token = gpkg_sta.next_cursor(rows, order)
+            token = sta.next_cursor(rows, order)
             assert token is not None
 
 
@@ -60,11 +61,12 @@ def test_cursor_pages_equal_offset_pages(filled, order) -> None:
 
 def test_no_cursor_for_nullable_keys_and_foreign_cursors_are_refused(filled) -> None:
     conn = filled.conn
+    sta = sta_sql(conn)
     order = ["e.result ASC", "e.id ASC"]
-    rows = gpkg_sta.select_entities(conn, "Observations", [], [], order, 200, 0)
-    assert rows[0]["result"] is None and gpkg_sta.next_cursor(rows[:1], order) is None
-    token = gpkg_sta.next_cursor(rows[-2:], ["e.id ASC"])
+    rows = sta.select_entities(conn, "Observations", [], [], order, 200, 0)
+    assert rows[0]["result"] is None and sta.next_cursor(rows[:1], order) is None
+    token = sta.next_cursor(rows[-2:], ["e.id ASC"])
     with pytest.raises(SchemaError, match="another"):
-        gpkg_sta.select_entities(conn, "Observations", [], [], order, 5, 0, cursor=token)
+        sta.select_entities(conn, "Observations", [], [], order, 5, 0, cursor=token)
     with pytest.raises(SchemaError):
-        gpkg_sta.select_entities(conn, "Observations", [], [], ["e.id ASC"], 5, 0, cursor="garbage!")
+        sta.select_entities(conn, "Observations", [], [], ["e.id ASC"], 5, 0, cursor="garbage!")

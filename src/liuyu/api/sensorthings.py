@@ -15,9 +15,9 @@ from liuyu.api.sta_entities import ENTITY_SETS
 from liuyu.api.sta_errors import StaRoute
 from liuyu.api.sta_options import Options, parse_options
 from liuyu.api.sta_paths import fetch_refs, property_of, raw_value, resolve
-from liuyu.api.sta_query import fetch_collection, fetch_one, next_query, render
+from liuyu.api.sta_query import fetch_collection, fetch_one, next_query, render, sta_sql
 from liuyu.errors import StoreError
-from liuyu.store import gpkg_sta
+from liuyu.store.sqlconn import dialect
 
 PREFIX = "/sta/v1.1"
 CONFORMANCE = [
@@ -82,12 +82,12 @@ def _page_response(request: Request, body: dict[str, Any], opts: Options) -> Res
     return json_response(body)
 
 
-def _connection(request: Request) -> sqlite3.Connection:
-    """The calling thread's SQLite connection of the embedded store (SensorThings reads are SQL)."""
+def _connection(request: Request) -> Any:
+    """The calling thread's connection of the store: SQLite (GeoPackage) or PostgreSQL (PostGIS)."""
     conn = getattr(workspace(request).store, "conn", None)
-    if not isinstance(conn, sqlite3.Connection):
+    if not isinstance(conn, sqlite3.Connection) and dialect(conn) != "postgresql":
         raise StoreError(
-            "SensorThings needs the embedded GeoPackage store", hint="serve a GeoPackage workspace"
+            "SensorThings needs a GeoPackage or PostGIS store", hint="serve a workspace on one of them"
         )
     return conn
 
@@ -104,7 +104,8 @@ def latest(
     request: Request,
     station: Annotated[str | None, Query(description="Only the series of this station code")] = None,
 ) -> Response:
-    rows = gpkg_sta.latest_values(_connection(request), station)
+    conn = _connection(request)
+    rows = sta_sql(conn).latest_values(conn, station)
     root = f"{base_url(request)}{PREFIX}"
     for row in rows:
         row["datastream"] = f"{root}/Datastreams({row['series_id']})"

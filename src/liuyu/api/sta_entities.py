@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import shapely
 
 from liuyu.api.sta_filter import Column
 from liuyu.store.gpkg_binary import decode
@@ -49,7 +50,8 @@ def _thing(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _point(row: dict[str, Any]) -> dict[str, Any] | None:
-    geom = decode([row["geom"]])[0]
+    blob = row["geom"]  # a GeoPackage blob, or plain WKB from PostGIS (ST_AsBinary)
+    geom = decode([blob])[0] if blob is None or bytes(blob[:2]) == b"GP" else shapely.from_wkb(bytes(blob))
     if geom is None or geom.is_empty:
         return None
     # CGCS2000 and WGS 84 agree to centimetres: the stored lon/lat serve as CRS84 as they are.

@@ -9,7 +9,6 @@ OGC 18-088 (SensorThings 1.1) §9.2 addresses an entity set (``Things``), one en
 from __future__ import annotations
 
 import re
-import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,7 +38,7 @@ class ResourcePath:
     ref: bool = False
 
 
-def resolve(conn: sqlite3.Connection, path: str) -> ResourcePath:
+def resolve(conn: Any, path: str) -> ResourcePath:
     """The resource a path addresses; 404 for an unknown set, id or navigation property on the way."""
     segments = [s for s in path.strip("/").split("/") if s]
     if segments[-1] == "$ref":
@@ -60,7 +59,7 @@ def resolve(conn: sqlite3.Connection, path: str) -> ResourcePath:
     return ResourcePath(target)
 
 
-def _entities(conn: sqlite3.Connection, segments: list[str], path: str) -> Target:
+def _entities(conn: Any, segments: list[str], path: str) -> Target:
     """The entities before ``$ref``: only entity sets, ids and navigation properties may lead there."""
     if not segments:
         raise FeatureNotFound(f"{path}: $ref follows an entity set or a navigation property")
@@ -71,7 +70,7 @@ def _entities(conn: sqlite3.Connection, segments: list[str], path: str) -> Targe
     return target
 
 
-def _step(conn: sqlite3.Connection, target: Target | None, seg: str) -> Target:
+def _step(conn: Any, target: Target | None, seg: str) -> Target:
     """One segment further: ``Things`` or ``Things(1)`` first, then a navigation property, maybe keyed."""
     m = _SEGMENT.match(seg)
     if m is None:
@@ -92,7 +91,7 @@ def _step(conn: sqlite3.Connection, target: Target | None, seg: str) -> Target:
     return target
 
 
-def _navigate(conn: sqlite3.Connection, parent: Target, name: str, seg: str) -> Target:
+def _navigate(conn: Any, parent: Target, name: str, seg: str) -> Target:
     relation = parent.entity_set.relations.get(name)
     if relation is None:
         known = ", ".join(parent.entity_set.relations)
@@ -109,9 +108,7 @@ def _navigate(conn: sqlite3.Connection, parent: Target, name: str, seg: str) -> 
     )
 
 
-def property_of(
-    conn: sqlite3.Connection, root: str, rp: ResourcePath, row: dict[str, Any]
-) -> tuple[str, Any]:
+def property_of(conn: Any, root: str, rp: ResourcePath, row: dict[str, Any]) -> tuple[str, Any]:
     """The name and value a property path addresses in one entity (``id`` is ``@iot.id``)."""
     entity: Any = render(conn, root, rp.target.entity_set, row, Options())
     name = ""
@@ -137,7 +134,7 @@ def raw_value(value: Any) -> str | None:
     return orjson.dumps(value).decode()
 
 
-def fetch_refs(conn: sqlite3.Connection, root: str, target: Target, opts: Options) -> dict[str, Any]:
+def fetch_refs(conn: Any, root: str, target: Target, opts: Options) -> dict[str, Any]:
     """``{"value": [{"@iot.selfLink": ...}]}`` (with count and next link) or one ``{"@iot.selfLink"}``."""
     bad = [name for name in _NOT_ON_REF if name in opts.raw]
     if bad:

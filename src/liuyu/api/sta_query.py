@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass, replace
+from types import ModuleType
 from typing import Any
 from urllib.parse import urlencode
 
@@ -11,7 +11,14 @@ from liuyu.api.params import ParameterError
 from liuyu.api.sta_entities import ENTITY_SETS, EntitySet
 from liuyu.api.sta_filter import FilterParser
 from liuyu.api.sta_options import Options
-from liuyu.store import gpkg_sta
+from liuyu.store import gpkg_sta, pg_sta
+from liuyu.store.sqlconn import dialect
+
+
+def sta_sql(conn: Any) -> ModuleType:
+    """The SensorThings SQL of the store behind ``conn``: :mod:`gpkg_sta` (SQLite + DuckDB) or
+    :mod:`pg_sta` (PostgreSQL); both take the same conditions and return the same rows."""
+    return pg_sta if dialect(conn) == "postgresql" else gpkg_sta
 
 
 @dataclass(frozen=True)
@@ -27,8 +34,8 @@ class Target:
         return replace(self, where=(*self.where, sql), params=(*self.params, value), single=single)
 
 
-def fetch_one(conn: sqlite3.Connection, target: Target) -> dict[str, Any] | None:
-    rows = gpkg_sta.select_entities(conn, target.entity_set.name, target.where, target.params, [], 1, 0)
+def fetch_one(conn: Any, target: Target) -> dict[str, Any] | None:
+    rows = sta_sql(conn).select_entities(conn, target.entity_set.name, target.where, target.params, [], 1, 0)
     return rows[0] if rows else None
 
 
@@ -51,7 +58,7 @@ def _sql_parts(target: Target, opts: Options) -> tuple[list[str], list[Any], lis
 
 
 def fetch_page(
-    conn: sqlite3.Connection, target: Target, opts: Options
+    conn: Any, target: Target, opts: Options
 ) -> tuple[list[dict[str, Any]], int | None, str | bool]:
     """One page of rows of a collection, the total count when ``$count=true``, and what follows.
 
@@ -61,15 +68,15 @@ def fetch_page(
     """
     where, params, order = _sql_parts(target, opts)
     name = target.entity_set.name
-    rows = gpkg_sta.select_entities(
+    rows = sta_sql(conn).select_entities(
         conn, name, where, params, order, opts.top + 1, opts.skip, cursor=opts.skiptoken
     )
-    count = gpkg_sta.count_entities(conn, name, where, params) if opts.count else None
+    count = sta_sql(conn).count_entities(conn, name, where, params) if opts.count else None
     more = 0 < opts.top < len(rows)  # $top=0 asks for the count alone
     page = rows[: opts.top]
     if not more:
         return page, count, False
-    return page, count, gpkg_sta.next_cursor(page, order) or True
+    return page, count, sta_sql(conn).next_cursor(page, order) or True
 
 
 def page_body(rows: list[Any], count: int | None, more: str | bool) -> dict[str, Any]:
@@ -84,7 +91,7 @@ def page_body(rows: list[Any], count: int | None, more: str | bool) -> dict[str,
     return body
 
 
-def fetch_collection(conn: sqlite3.Connection, root: str, target: Target, opts: Options) -> dict[str, Any]:
+def fetch_collection(conn: Any, root: str, target: Target, opts: Options) -> dict[str, Any]:
     """``{"@iot.count"?, "@iot.nextLink"?, "value"}``; the caller fills in the next link's URL."""
     rows, count, more = fetch_page(conn, target, opts)
     return page_body([render(conn, root, target.entity_set, row, opts) for row in rows], count, more)
@@ -110,9 +117,7 @@ def _key(value: Any) -> str:
     return "'" + value.replace("'", "''") + "'" if isinstance(value, str) else str(value)
 
 
-def render(
-    conn: sqlite3.Connection, root: str, es: EntitySet, row: dict[str, Any], opts: Options
-) -> dict[str, Any]:
+def render(conn: Any, root: str, es: EntitySet, row: dict[str, Any], opts: Options) -> dict[str, Any]:
     """One entity as SensorThings JSON: id, selfLink, properties, navigation links, expansions."""
     link = self_link(root, es, row["id"])
     entity: dict[str, Any] = {"@iot.id": row["id"], "@iot.selfLink": link, **es.to_json(row)}

@@ -1,4 +1,4 @@
-"""`liuyu init`, `catalog`, `versions`, `diff`, `rollback`, `audit`: the workspace and its versions."""
+"""`liuyu init`, `catalog`, `versions`, `diff`, `rollback`: the workspace and its versions."""
 
 from __future__ import annotations
 
@@ -21,10 +21,22 @@ def init(
     analysis_crs: Annotated[
         str, typer.Option(help="Projected CRS for areas and slopes 分析坐标系")
     ] = "EPSG:4548",
+    store: Annotated[
+        str | None,
+        typer.Option(
+            help="Where the data goes 数据存储: a .gpkg in the folder (default) or "
+            "postgresql://user@host:port/db[?schema=NAME]; default $LIUYU_STORE",
+        ),
+    ] = None,
 ) -> None:
     """Create a workspace 创建工作区: liuyu.toml, the store, sources/ and reports/."""
-    ws = init_workspace(path, basin_name=basin, basin_name_en=basin_en, analysis_crs=analysis_crs)
+    from liuyu.store.location import redact
+
+    ws = init_workspace(
+        path, basin_name=basin, basin_name_en=basin_en, analysis_crs=analysis_crs, store=store
+    )
     console.print(f"已创建工作区 Created workspace [bold]{ws.root}[/]")
+    console.print(f"数据存储 Store: {redact(ws.config.store.location)}")
     ws.close()
 
 
@@ -137,22 +149,6 @@ def rollback(
         )
 
 
-def audit(
-    target: Annotated[str | None, typer.Option(help="Only this target, e.g. a category code")] = None,
-    limit: Annotated[int, typer.Option(help="How many entries")] = 50,
-    ws_path: WorkspaceOpt = None,
-) -> None:
-    """Show the audit log 审计日志: every write, who and when."""
-    with workspace(ws_path) as ws:
-        df = ws.store.audit_log(target=target, limit=limit)
-        table = Table(title="审计日志 Audit log")
-        for col in ("id", "at (UTC)", "user", "action", "target", "detail"):
-            table.add_column(col, overflow="fold")
-        for r in df.itertuples():
-            table.add_row(str(r.id), r.at[:19], r.user, r.action, r.target, r.detail or "")
-        console.print(table)
-
-
 def register(app: typer.Typer) -> None:
-    for fn in (init, catalog, versions, diff, rollback, audit):
+    for fn in (init, catalog, versions, diff, rollback):
         app.command(fn.__name__)(fn)

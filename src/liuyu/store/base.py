@@ -236,7 +236,18 @@ class Store(Protocol):
         ...
 
     # --- audit -----------------------------------------------------------------------
-    def audit_log(self, *, target: str | None = None, limit: int = 1000) -> pd.DataFrame: ...
+    def audit_log(
+        self,
+        *,
+        target: str | None = None,
+        limit: int | None = 1000,
+        user: str | None = None,
+        action: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+    ) -> pd.DataFrame:
+        """Audit entries, newest first, filtered as :func:`liuyu.store.audit.query` explains."""
+        ...
 
 
 def open_store(location: str, root: Path, *, create: bool = False) -> Store:

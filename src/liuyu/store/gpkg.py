@@ -14,7 +14,7 @@ import pandas as pd
 
 from liuyu.catalog import Category, load_categories
 from liuyu.errors import StoreError, VersionError
-from liuyu.store import gpkg_binary, gpkg_quarantine, gpkg_query, gpkg_schema
+from liuyu.store import audit, gpkg_binary, gpkg_quarantine, gpkg_query, gpkg_schema
 from liuyu.store.base import LayerDiff, Provenance, Scope, VersionInfo, utc_now
 from liuyu.store.frames import content_hashes, feature_keys, geometry_wkb, normalize_frame
 from liuyu.store.gpkg_layers import LayerWriter, read_features
@@ -199,19 +199,7 @@ class GpkgStore(NetworkTables, RasterTables):
                 None if p.report is None else json.dumps(p.report, ensure_ascii=False, default=str),
             ),
         )
-        self._audit(
-            conn,
-            p.user,
-            f"version.{p.kind}",
-            f"{info.category}@{info.version}",
-            detail={
-                "added": info.n_added,
-                "changed": info.n_changed,
-                "removed": info.n_removed,
-                "source": p.source_name,
-                "checksum": p.source_checksum,
-            },
-        )
+        audit.record_version(conn, info)
 
     def _audit(
         self,
@@ -224,15 +212,7 @@ class GpkgStore(NetworkTables, RasterTables):
         before: Any = None,
         after: Any = None,
     ) -> None:
-        enc = [
-            None if v is None else json.dumps(v, ensure_ascii=False, default=str)
-            for v in (detail, before, after)
-        ]
-        conn.execute(
-            "INSERT INTO audit_log (at, user, action, target, detail, before, after) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (utc_now(), user, action, target, *enc),
-        )
+        audit.record(conn, user, action, target, detail=detail, before=before, after=after)
 
     # --- layers --------------------------------------------------------------------------------
     def write_layer(
@@ -371,13 +351,20 @@ class GpkgStore(NetworkTables, RasterTables):
         return gpkg_quarantine.summary(self.conn, category=category)
 
     # --- audit -----------------------------------------------------------------------------------
-    def audit_log(self, *, target: str | None = None, limit: int = 1000) -> pd.DataFrame:
-        sql = "SELECT id, at, user, action, target, detail, before, after FROM audit_log"
-        params: list[Any] = []
-        if target is not None:
-            sql += " WHERE target = ? OR target LIKE ?"
-            params += [target, f"{target}@%"]
-        return pd.read_sql_query(sql + " ORDER BY id DESC LIMIT ?", self.conn, params=[*params, limit])
+    def audit_log(
+        self,
+        *,
+        target: str | None = None,
+        limit: int | None = 1000,
+        user: str | None = None,
+        action: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+    ) -> pd.DataFrame:
+        """Audit entries newest first (see :func:`liuyu.store.audit.query` for the filters)."""
+        return audit.query(
+            self.conn, target=target, limit=limit, user=user, action=action, since=since, until=until
+        )
 
 
 def _split(script: str) -> list[str]:

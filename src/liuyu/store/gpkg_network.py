@@ -40,6 +40,50 @@ def _qc_flags(observations: pd.DataFrame) -> np.ndarray:
     return pd.to_numeric(flags).fillna(0).astype("int64").to_numpy()
 
 
+def prepare(observations: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """The rows in :data:`OBSERVATION_COLUMNS` (method '' when not given) and their Unix seconds;
+    the checks every backend makes before a batch is written."""
+    missing = [
+        c for c in ("station_code", "property_code", "phenomenon_time", "value") if c not in observations
+    ]
+    if missing:
+        raise SchemaError(
+            f"observations lack columns {missing}", hint=f"expected {list(OBSERVATION_COLUMNS)}"
+        )
+    obs = observations.reindex(columns=list(OBSERVATION_COLUMNS))
+    if not isinstance(obs["method"].dtype, pd.CategoricalDtype):
+        obs = obs.assign(method=obs["method"].astype(object).fillna("").astype(str))
+    return obs, to_unix_seconds(obs["phenomenon_time"])
+
+
+def qc_flags(observations: pd.DataFrame) -> np.ndarray:
+    """The rows' qc_flag as int64 (0 where not given: the table's default)."""
+    return _qc_flags(observations)
+
+
+def text_column(values: pd.Series, take: np.ndarray | slice, *, blank_is_null: bool) -> pa.Array:
+    """A text column of the kept rows as arrow (see :func:`_text_column`)."""
+    return _text_column(values, take, blank_is_null=blank_is_null)
+
+
+def new_rows(key: np.ndarray, stored: np.ndarray) -> tuple[np.ndarray | slice, int]:
+    """Which rows of a batch to write, in (series, time) order, and how many: a repeat inside the
+    batch keeps its first row, and a (series, time) already ``stored`` (revision 0) is skipped."""
+    order: np.ndarray | None = None
+    if len(key) > 1 and not bool((key[1:] > key[:-1]).all()):
+        order = np.argsort(key, kind="stable")
+        key = key[order]
+        keep = np.r_[True, key[1:] != key[:-1]]  # a repeat inside the batch: the first is kept
+    else:  # already in order without repeats (the fast path's rows): no gathers
+        keep = np.ones(len(key), dtype=bool)
+    if len(stored):
+        keep &= ~np.isin(key, stored)
+    take: np.ndarray | slice = order[keep] if order is not None else slice(None)
+    if order is None and not keep.all():
+        take = np.flatnonzero(keep)
+    return take, int(keep.sum())
+
+
 class NetworkTables:
     """Mixin for GpkgStore: the station network's observations in the same SQLite file."""
 
@@ -55,11 +99,21 @@ class NetworkTables:
             .where(properties.reindex(columns=cols).notna(), None)
         )
         with self.transaction() as conn:
+            had = {r[0] for r in conn.execute("SELECT code FROM observed_properties")}
             conn.executemany(
                 "INSERT INTO observed_properties VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(code) DO UPDATE SET "
                 "name_zh=excluded.name_zh, name_en=excluded.name_en, unit=excluded.unit, "
                 "definition=excluded.definition, aliases=excluded.aliases",
                 frame.itertuples(index=False, name=None),
+            )
+            codes = set(frame["code"])
+            self._audit(
+                conn,
+                "liuyu",
+                "properties.upsert",
+                "observed_properties",
+                before={"n": len(had)},
+                after={"n": len(had | codes), "added": sorted(codes - had), "updated": len(codes & had)},
             )
         return len(frame)
 
@@ -71,17 +125,7 @@ class NetworkTables:
         beside the GeoPackage (:mod:`liuyu.store.obs_files`), registered in the same transaction
         as the batch, so readers see all of it or none of it.
         """
-        missing = [
-            c for c in ("station_code", "property_code", "phenomenon_time", "value") if c not in observations
-        ]
-        if missing:
-            raise SchemaError(
-                f"observations lack columns {missing}", hint=f"expected {list(OBSERVATION_COLUMNS)}"
-            )
-        obs = observations.reindex(columns=list(OBSERVATION_COLUMNS))
-        if not isinstance(obs["method"].dtype, pd.CategoricalDtype):
-            obs = obs.assign(method=obs["method"].astype(object).fillna("").astype(str))
-        seconds = to_unix_seconds(obs["phenomenon_time"])
+        obs, seconds = prepare(observations)
         written: list[Path] = []
         try:
             return self._append(obs, seconds, observations, provenance, written)
@@ -101,20 +145,9 @@ class NetworkTables:
         with self.transaction() as conn:
             obs_batches.ensure_schema(conn)
             sid = obs_batches.series_ids(conn, obs)
-            key = obs_batches.keys(sid, seconds)
-            order: np.ndarray | None = None
-            if len(key) > 1 and not bool((key[1:] > key[:-1]).all()):
-                order = np.argsort(key, kind="stable")
-                key = key[order]
-                keep = np.r_[True, key[1:] != key[:-1]]  # a repeat inside the batch: the first is kept
-            else:  # already in order without repeats (the fast path's rows): no gathers
-                keep = np.ones(len(key), dtype=bool)
-            stored = obs_batches.stored_keys(conn, sid, seconds)
-            if len(stored):
-                keep &= ~np.isin(key, stored)
-            take: np.ndarray | slice = order[keep] if order is not None else slice(None)
-            if order is None and not keep.all():
-                take = np.flatnonzero(keep)
+            take, inserted = new_rows(
+                obs_batches.keys(sid, seconds), obs_batches.stored_keys(conn, sid, seconds)
+            )
             batch = obs_batches.Batch(
                 sid=sid[take],
                 t=seconds[take],
@@ -133,7 +166,7 @@ class NetworkTables:
                     provenance.source_checksum,
                     provenance.agency,
                     provenance.jurisdiction,
-                    int(keep.sum()),
+                    inserted,
                     provenance.note,
                 ),
             )
@@ -142,13 +175,13 @@ class NetworkTables:
             path = obs_batches.commit(conn, int(batch_id), batch)
             if path is not None:
                 written.append(path)
-            inserted = int(keep.sum())
             self._audit(
                 conn,
                 provenance.user,
                 "observations.append",
                 f"batch:{batch_id}",
                 detail={"rows_in": len(obs), "inserted": inserted, "source": provenance.source_name},
+                after={"batch": int(batch_id), "rows": inserted, "series": _runs(batch.sid)},
             )
         return inserted
 
@@ -193,6 +226,11 @@ class NetworkTables:
             "FROM series ORDER BY series_id",
             self.conn,
         )
+
+
+def _runs(sorted_ids: np.ndarray) -> int:
+    """How many distinct values a sorted array holds (O(n), no sort: the batch is sorted already)."""
+    return int(len(sorted_ids) > 0) + int(np.count_nonzero(sorted_ids[1:] != sorted_ids[:-1]))
 
 
 def _text_column(values: pd.Series, take: np.ndarray | slice, *, blank_is_null: bool) -> pa.Array:

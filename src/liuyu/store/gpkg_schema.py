@@ -188,9 +188,10 @@ def rtree_triggers(t: str) -> list[str]:
 
 def open_hooks() -> list[Callable[[sqlite3.Connection], None]]:
     """Tables added after schema version 1, created when a store is opened if they are missing."""
-    from liuyu.store import gpkg_alerts, gpkg_facilities, gpkg_ledger
+    from liuyu.store import audit, gpkg_alerts, gpkg_facilities, gpkg_ledger
 
     return [
+        audit.ensure_table,
         gpkg_alerts.ensure_table,
         ensure_category_tables,
         gpkg_ledger.ensure_tables,

@@ -9,6 +9,8 @@ reads a few thousand geometries.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -27,11 +29,14 @@ def restrict_to_area(
     keys: np.ndarray,
     current: pd.DataFrame,
     area: BaseGeometry,
+    *,
+    fids_in_area: Callable[[Any, str, BaseGeometry], np.ndarray] | None = None,
 ) -> pd.DataFrame:
     """The current rows (fid, feature_key, ...) inside ``area``; refuses deliveries that reach outside.
 
     A delivered feature outside the area, or a delivered key held by a current feature outside
     it, would make the update touch what it says it leaves alone: both are StoreErrors.
+    ``fids_in_area`` finds the current fids inside the area (the PostGIS store passes its own).
     """
     shapely.prepare(area)
     points = shapely.point_on_surface(np.asarray(frame.geometry.values))
@@ -42,7 +47,7 @@ def restrict_to_area(
             f"e.g. key {keys[outside][0]!r}",
             hint="widen the area, or leave those features out of the delivery",
         )
-    inside = current["fid"].isin(_fids_in_area(conn, table, area)).to_numpy()
+    inside = current["fid"].isin((fids_in_area or _fids_in_area)(conn, table, area)).to_numpy()
     clash = np.isin(keys, current.loc[~inside, "feature_key"].to_numpy())
     if clash.any():
         raise StoreError(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -109,7 +110,7 @@ def codes_of(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return codes.astype(np.int64), np.asarray(uniques, dtype=object)
 
 
-def series_ids(conn: sqlite3.Connection, frame: pd.DataFrame) -> np.ndarray:
+def series_ids(conn: Any, frame: pd.DataFrame) -> np.ndarray:
     """The series_id of every row (station_code, property_code, method), new series inserted.
 
     Works on category codes, so 10 M rows cost a few array passes, not 10 M dictionary lookups.
@@ -123,13 +124,23 @@ def series_ids(conn: sqlite3.Connection, frame: pd.DataFrame) -> np.ndarray:
     triples = list(
         zip(parts[0][1][s_i].tolist(), parts[1][1][p_i].tolist(), parts[2][1][m_i].tolist(), strict=True)
     )
-    conn.executemany(
-        "INSERT OR IGNORE INTO series (station_code, property_code, method) VALUES (?, ?, ?)", triples
-    )
     known = {
         (s, p, m): i
-        for i, s, p, m in conn.execute("SELECT series_id, station_code, property_code, method FROM series")
+        for i, s, p, m in conn.execute(
+            "SELECT series_id, station_code, property_code, method FROM series"
+        ).fetchall()
     }
+    # New series numbered max + 1, ... in the caller's (writer-exclusive) transaction, as SQLite's
+    # INTEGER PRIMARY KEY does: portable SQL, and the same ids on the PostGIS store (whose identity
+    # sequence would leave gaps after a rollback).
+    missing = [t for t in triples if t not in known]
+    if missing:
+        top = max(known.values(), default=0)
+        rows = [(top + 1 + i, *t) for i, t in enumerate(missing)]
+        conn.executemany(
+            "INSERT INTO series (series_id, station_code, property_code, method) VALUES (?, ?, ?, ?)", rows
+        )
+        known.update({t: r[0] for t, r in zip(missing, rows, strict=True)})
     lookup = np.zeros(max(int(np.prod(sizes)), 1), dtype=np.int64)
     lookup[present] = [known[t] for t in triples]
     return lookup[combo]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -25,10 +26,25 @@ __all__ = ["correct", "rerun_qc"]
 Audit = Callable[..., None]
 
 
+@dataclass(frozen=True)
+class RevisionOps:
+    """Where a backend keeps observations: its series registry, current rows and revision batches.
+
+    The GeoPackage's are this module's own functions (Parquet files); the PostGIS store passes
+    :data:`liuyu.store.pg_network.PG_REVISIONS`, so both apply the one rule of this module.
+    """
+
+    series_frame: Callable[[Any], pd.DataFrame]
+    current: Callable[[Any, pd.DataFrame], pd.DataFrame]
+    commit: Callable[[Any, pd.DataFrame, str, str], int]
+
+
 def _current(conn: sqlite3.Connection, series: pd.DataFrame) -> pd.DataFrame:
     """The current (highest) revision of every stored row of these series, sorted by series and time."""
     if series.empty:
-        return pd.DataFrame(columns=["series_id", "phenomenon_time", "value", "censor", "raw", "qc_flag"])
+        return pd.DataFrame(
+            columns=["series_id", "phenomenon_time", "value", "censor", "raw", "qc_flag", "revision"]
+        )
     source = obs_files.obs_source(obs_files.committed_files(conn), latest=True)
     return obs_files.query(
         "SELECT o.series_id, o.phenomenon_time, o.value, o.censor, o.raw, o.qc_flag, o.revision "
@@ -38,7 +54,8 @@ def _current(conn: sqlite3.Connection, series: pd.DataFrame) -> pd.DataFrame:
     ).df()
 
 
-def _text(values: pd.Series) -> pa.Array:
+def text_array(values: pd.Series) -> pa.Array:
+    """Text cells as arrow strings, blanks as NULL (as a correction batch stores them)."""
     return pa.array(values.astype(object).where(values.notna() & (values != ""), None), type=pa.string())
 
 
@@ -56,8 +73,8 @@ def _commit(conn: sqlite3.Connection, rows: pd.DataFrame, user: str, note: str) 
         sid=rows["series_id"].to_numpy(np.int64),
         t=rows["phenomenon_time"].to_numpy(np.int64),
         value=rows["value"].to_numpy(dtype="float64"),
-        censor=_text(rows["censor"]),
-        raw=_text(rows["raw"]),
+        censor=text_array(rows["censor"]),
+        raw=text_array(rows["raw"]),
         qc_flag=rows["qc_flag"].to_numpy(np.int64),
         revision=rows["revision"].to_numpy(np.int32),
     )
@@ -65,7 +82,10 @@ def _commit(conn: sqlite3.Connection, rows: pd.DataFrame, user: str, note: str) 
     return batch_id
 
 
-def correct(conn: sqlite3.Connection, audit: Audit, corrections: pd.DataFrame, user: str) -> int:
+GPKG = RevisionOps(series_frame=lambda conn: obs_read.series_frame(conn), current=_current, commit=_commit)
+
+
+def correct(conn: Any, audit: Audit, corrections: pd.DataFrame, user: str, ops: RevisionOps = GPKG) -> int:
     """Add corrected values (station_code, property_code, phenomenon_time, value, reason[, method,
     censor]) as new revisions; returns how many. Run inside the caller's transaction."""
     need = ["station_code", "property_code", "phenomenon_time", "value", "reason"]
@@ -81,9 +101,9 @@ def correct(conn: sqlite3.Connection, audit: Audit, corrections: pd.DataFrame, u
         censor=corrections.get("censor", pd.Series("", index=corrections.index)).fillna(""),
         t=_seconds(corrections["phenomenon_time"]),
     )
-    series = obs_read.series_frame(conn)
+    series = ops.series_frame(conn)
     fix = fix.merge(series, on=["station_code", "property_code", "method"], how="left")
-    current = _current(conn, series[series["series_id"].isin(fix["series_id"].dropna())])
+    current = ops.current(conn, series[series["series_id"].isin(fix["series_id"].dropna())])
     found = fix.merge(
         current,
         left_on=["series_id", "t"],
@@ -110,7 +130,7 @@ def correct(conn: sqlite3.Connection, audit: Audit, corrections: pd.DataFrame, u
             "revision": found["revision"].astype(np.int64) + 1,
         }
     )
-    batch = _commit(conn, rows, user, "correction")
+    batch = ops.commit(conn, rows, user, "correction")
     for r in found.itertuples(index=False):  # one audit entry per corrected value (few)
         audit(
             conn,
@@ -130,21 +150,22 @@ def correct(conn: sqlite3.Connection, audit: Audit, corrections: pd.DataFrame, u
 
 
 def rerun_qc(
-    conn: sqlite3.Connection,
+    conn: Any,
     audit: Audit,
     user: str,
     *,
     station_code: str | None = None,
     property_code: str | None = None,
+    ops: RevisionOps = GPKG,
 ) -> dict[str, Any]:
     """Run the QC rules over whole stored series (spikes and flat lines across batch boundaries);
     rows whose flags change get a new revision with the new flags (value and raw unchanged)."""
-    series = obs_read.series_frame(conn)
+    series = ops.series_frame(conn)
     if station_code is not None:
         series = series[series["station_code"] == station_code]
     if property_code is not None:
         series = series[series["property_code"] == property_code]
-    current = _current(conn, series)
+    current = ops.current(conn, series)
     if current.empty:
         return {"checked": 0, "changed": 0, "flags": {}}
     frame = current.assign(
@@ -158,8 +179,8 @@ def rerun_qc(
     result = {"checked": len(current), "changed": int(changed.sum()), "flags": counts}
     if changed.any():
         rows = current[changed].assign(qc_flag=new[changed], revision=current["revision"][changed] + 1)
-        batch = _commit(conn, rows, user, "qc re-run")
-        audit(conn, user, "observations.qc", f"batch:{batch}", detail=result)
+        batch = ops.commit(conn, rows, user, "qc re-run")
+        audit(conn, user, "observations.qc", f"batch:{batch}", detail=result, after={"revisions": len(rows)})
     return result
 
 
