@@ -51,7 +51,7 @@ def test_qc_run_and_correct(workspace, tmp_path: Path) -> None:
         assert now["value"].tolist() == [0.3, 0.3, 0.31, 0.32, 0.3]  # the spike corrected
         assert len(ws.store.read_observations(history=True)) == 5 + 1 + 2
         n = ws.store.conn.execute(
-            "SELECT count(*) FROM audit_log WHERE action = 'observations.correct' AND user = 'editor'"
+            "SELECT count(*) FROM audit_log WHERE action = 'observations.correct' AND \"user\" = 'editor'"
         ).fetchone()[0]
         assert n == 1
     finally:

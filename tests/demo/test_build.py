@@ -56,6 +56,7 @@ def test_every_category_present_valid_and_in_cgcs2000(demo):
 
 
 @pytest.mark.slow
+@pytest.mark.gpkg_only
 def test_gdal_lists_every_vector_category(demo):
     layers = dict(pyogrio.list_layers(demo.store.path))
     for code, cat in load_categories().items():

@@ -17,6 +17,7 @@ from liuyu.manage import ledger_ops
 from liuyu.manage.ledger import LedgerError, NotInLedger
 from liuyu.manage.ledger_export import COLUMNS, export_ledger
 from liuyu.manage.ledger_ops import NewProblem
+from liuyu.store.sqlconn import dialect
 
 ADMIN = Principal("admin1", "admin", "basin")
 BJ_EDITOR = Principal("wang", "editor", "beijing")
@@ -141,6 +142,7 @@ def test_problems_filter_and_unknowns(ws) -> None:
         ledger_ops.add_problem(ws, ADMIN, _new(shapely.LineString([(116.9, 40.5), (116.95, 40.5)])))
 
 
+@pytest.mark.gpkg_only
 def test_the_ledger_table_is_a_geopackage_feature_layer(ws) -> None:
     import pyogrio
 
@@ -152,6 +154,37 @@ def test_the_ledger_table_is_a_geopackage_feature_layer(ws) -> None:
     assert sorted(frame.geometry.geom_type) == ["Point", "Polygon"] and frame.crs.to_epsg() == 4490
     hits = ws.store.conn.execute('SELECT count(*) FROM "rtree_ledger_problems_geom"').fetchone()[0]
     assert hits == 2
+
+
+def test_problems_found_by_bbox_in_a_spatial_table_of_either_store(ws) -> None:
+    a = ledger_ops.add_problem(ws, ADMIN, _new())["code"]
+    b = ledger_ops.add_problem(ws, ADMIN, _new(HEBEI_POINT.buffer(0.002)))["code"]
+    near = {
+        p: (pt.x - 0.01, pt.y - 0.01, pt.x + 0.01, pt.y + 0.01)
+        for p, pt in ((a, BEIJING_POINT), (b, HEBEI_POINT))
+    }
+    for code, box in near.items():
+        assert list(ledger_ops.problems(ws, bbox=box)["code"]) == [code]
+    assert set(ledger_ops.problems(ws, bbox=(116.0, 40.0, 118.0, 41.0))["code"]) == {a, b}
+    assert ledger_ops.problems(ws, bbox=(100.0, 30.0, 100.1, 30.1)).empty
+    conn = ws.store.conn
+    if dialect(conn) == "postgresql":  # a PostGIS layer QGIS lists: generic geometry in CGCS2000
+        sql = "SELECT type, srid FROM geometry_columns "
+        sql += " WHERE f_table_schema = current_schema() AND f_table_name = ?"
+    else:
+        sql = "SELECT geometry_type_name, srs_id FROM gpkg_geometry_columns WHERE table_name = ?"
+    assert tuple(conn.execute(sql, ("ledger_problems",)).fetchone()) == ("GEOMETRY", 4490)
+
+
+def test_a_move_racing_another_is_refused(ws, monkeypatch) -> None:
+    code = ledger_ops.add_problem(ws, ADMIN, _new())["code"]
+    stale = ledger_ops.problem(ws, code)
+    ledger_ops.move(ws, ADMIN, code, "assigned")
+    monkeypatch.setattr(ledger_ops, "problem", lambda _ws, _code: stale)  # read before the other move
+    with pytest.raises(LedgerError, match="changed meanwhile"):
+        ledger_ops.move(ws, ADMIN, code, "assigned")
+    monkeypatch.undo()
+    assert list(ledger_ops.history(ws, code)["to_state"]) == ["found", "assigned"]
 
 
 def test_xlsx_export_reads_back_as_a_ledger(ws) -> None:

@@ -14,6 +14,7 @@ from liuyu.assess.tli import tli
 from liuyu.network.qc import QCFlag, load_qc_rules
 from liuyu.store import gpkg_alerts
 from liuyu.store.base import utc_now
+from liuyu.store.gpkg_tables import sql_conn, sql_store
 
 if TYPE_CHECKING:
     from liuyu.assess.run import Period
@@ -118,10 +119,10 @@ def check_alerts(
     """Evaluate the rules, write the alerts (de-duplicated by key), then send the unsent ones."""
     stamp = pd.Timestamp(now or dt.datetime.now(dt.UTC))
     found, scopes = candidates(ws, period, stamp)
-    conn = ws.store.conn  # type: ignore[attr-defined]
+    conn = sql_conn(ws.store)
     plan = rules_.reconcile(gpkg_alerts.read(conn), found, scopes)
     places = _stations(ws).set_index("code")[["jurisdiction", "longitude", "latitude"]]
-    with ws.store.transaction() as tx:  # type: ignore[attr-defined]
+    with sql_store(ws.store).transaction() as tx:
         ids = gpkg_alerts.apply(tx, plan, places, utc_now())
     result = CheckResult(
         None if period is None else period.label,
@@ -137,7 +138,7 @@ def check_alerts(
 
 def send_unsent(ws: Workspace, chans: list[AlertChannel]) -> tuple[int, dict[int, str]]:
     """Send every alert not sent yet through every channel; a failure is logged and kept for retry."""
-    conn = ws.store.conn  # type: ignore[attr-defined]
+    conn = sql_conn(ws.store)
     pending = gpkg_alerts.unsent(conn)
     records = pending.astype(object).where(pending.notna(), None).to_dict("records")
     sent, failed = 0, {}

@@ -15,6 +15,7 @@ from liuyu.assess.discharge_limits import DischargeRules, load_rules, standard_h
 from liuyu.network.qc import QCFlag
 from liuyu.store import gpkg_discharge
 from liuyu.store.base import utc_now
+from liuyu.store.gpkg_tables import sql_conn, sql_store
 
 if TYPE_CHECKING:
     from liuyu.assess.run import Period
@@ -95,12 +96,12 @@ def compliance_for(ws: Workspace, period: Period) -> pd.DataFrame:
         return pd.DataFrame(columns=list(gpkg_discharge.COLUMNS))
     st = station_standards(stations, _layer(ws, "sewage_facilities"), rules, ws.config.crs.analysis)
     obs = _observations(ws, period, st["station_code"])
-    conn = ws.store.conn  # type: ignore[attr-defined]
+    conn = sql_conn(ws.store)
     fp = fingerprint(ws, period, obs, st, rules)
     stored = gpkg_discharge.read(conn, period.label)
     if not stored.empty and (stored["fingerprint"] == fp).all():
         return stored
     rows = judge(obs, st, rules).assign(period=period.label, fingerprint=fp, computed_at=utc_now())
-    with ws.store.transaction() as tx:  # type: ignore[attr-defined]
+    with sql_store(ws.store).transaction() as tx:
         gpkg_discharge.replace(tx, period.label, rows)
     return gpkg_discharge.read(conn, period.label)

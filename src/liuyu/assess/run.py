@@ -7,7 +7,7 @@ import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, cast
+from typing import TYPE_CHECKING, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -21,9 +21,9 @@ from liuyu.errors import SchemaError
 from liuyu.network.qc import QCFlag
 from liuyu.store import gpkg_assess
 from liuyu.store.base import utc_now
+from liuyu.store.gpkg_tables import SqlStore, sql_store
 
 if TYPE_CHECKING:
-    from liuyu.store.gpkg import GpkgStore
     from liuyu.workspace import Workspace
 
 TZ = "Asia/Shanghai"
@@ -105,8 +105,8 @@ def latest_complete_month(ws: Workspace, now: dt.datetime | None = None) -> str 
     return months[0] if months else None
 
 
-def _store(ws: Workspace) -> GpkgStore:
-    return cast("GpkgStore", ws.store)
+def _store(ws: Workspace) -> SqlStore:
+    return sql_store(ws.store)
 
 
 def _sections(ws: Workspace) -> pd.DataFrame:
@@ -178,7 +178,7 @@ def assess_period(ws: Workspace, period: str, *, standard: str = STANDARD) -> pd
     sections = _sections(ws)
     obs = _lab_samples(ws, p, sections.index)
     store = _store(ws)
-    version = store.current_version("stations")
+    version = ws.store.current_version("stations")
     fp = fingerprint(p.label, obs["batch_id"].to_numpy(), version, standard, p.months)
     stored = gpkg_assess.read(store.conn, p.label)
     if (stored.empty and obs.empty) or (not stored.empty and (stored["fingerprint"] == fp).all()):

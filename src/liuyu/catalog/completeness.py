@@ -15,7 +15,6 @@ A cell is *stale* when its last update is older than ``[catalog] stale_after_day
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +24,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from liuyu.catalog.model import Category, load_categories
-from liuyu.errors import StoreError
+from liuyu.store.gpkg_tables import sql_conn
 
 if TYPE_CHECKING:
     from liuyu.workspace import Workspace
@@ -35,18 +34,7 @@ _cache: dict[tuple[Any, ...], dict[str, float]] = {}
 _lock = threading.Lock()
 
 
-def sqlite_conn(ws: Workspace) -> sqlite3.Connection:
-    """The SQLite connection of an embedded store, or a StoreError for other backends."""
-    conn = getattr(ws.store, "conn", None)
-    if not isinstance(conn, sqlite3.Connection):
-        raise StoreError(
-            f"the completeness matrix needs the embedded GeoPackage store, not {type(ws.store).__name__}",
-            hint="use a workspace whose [store] location is a .gpkg file",
-        )
-    return conn
-
-
-def jurisdiction_counts(conn: sqlite3.Connection, code: str) -> dict[str | None, int]:
+def jurisdiction_counts(conn: Any, code: str) -> dict[str | None, int]:
     """Current feature counts of one category table, by jurisdiction (None for unassigned)."""
     rows = conn.execute(
         f'SELECT jurisdiction, count(*) FROM "{code}" WHERE version_to IS NULL GROUP BY jurisdiction'
@@ -54,7 +42,7 @@ def jurisdiction_counts(conn: sqlite3.Connection, code: str) -> dict[str | None,
     return {j: int(n) for j, n in rows}
 
 
-def stations_without_data(conn: sqlite3.Connection) -> dict[str | None, int]:
+def stations_without_data(conn: Any) -> dict[str | None, int]:
     """Current stations with no series at all, by jurisdiction."""
     rows = conn.execute(
         "SELECT jurisdiction, count(*) FROM stations WHERE version_to IS NULL "
@@ -156,7 +144,7 @@ def is_stale(updated: str | None, max_age_days: int, now: dt.datetime | None = N
     return bool((pd.Timestamp(now or dt.datetime.now(dt.UTC)) - when).days > max_age_days)
 
 
-def _cells(ws: Workspace, cat: Category, conn: sqlite3.Connection) -> tuple[dict[str, Any], int]:
+def _cells(ws: Workspace, cat: Category, conn: Any) -> tuple[dict[str, Any], int]:
     jurs = ws.config.jurisdiction_codes()
     counts = {} if cat.is_raster else jurisdiction_counts(conn, cat.code)
     without = stations_without_data(conn) if cat.code == "stations" else {}
@@ -191,7 +179,7 @@ def last_report(ws: Workspace, code: str) -> str | None:
 
 def completeness(ws: Workspace) -> list[dict[str, Any]]:
     """Every category with its names, fields, version, counts, per-jurisdiction cells, last report."""
-    conn = sqlite_conn(ws)
+    conn = sql_conn(ws.store)  # portable SQL: the GeoPackage or PostGIS
     frame = ws.catalog().set_index("code")
     out = []
     for cat in load_categories().values():

@@ -60,11 +60,12 @@ def list_(
 ) -> None:
     """List alerts 告警列表 (open ones by default)."""
     from liuyu.store import gpkg_alerts
+    from liuyu.store.gpkg_tables import sql_conn
 
     if state not in gpkg_alerts.STATES and not all_:
         raise SchemaError(f"unknown state {state!r}", hint="use open, acknowledged or resolved")
     with workspace(ws_path) as ws:
-        rows = gpkg_alerts.read(ws.store.conn, state=None if all_ else state, kind=kind)  # type: ignore[attr-defined]
+        rows = gpkg_alerts.read(sql_conn(ws.store), state=None if all_ else state, kind=kind)
     table = Table(title=f"告警 Alerts ({'all' if all_ else state}): {len(rows)}")
     for col in (
         "ID",
@@ -93,8 +94,9 @@ def ack(
     """Acknowledge an alert 确认告警 (it is resolved automatically when its condition clears)."""
     from liuyu.store import gpkg_alerts
     from liuyu.store.base import utc_now
+    from liuyu.store.gpkg_tables import sql_store
 
-    with workspace(ws_path) as ws, ws.store.transaction() as conn:  # type: ignore[attr-defined]
+    with workspace(ws_path) as ws, sql_store(ws.store).transaction() as conn:
         gpkg_alerts.acknowledge(conn, alert_id, user, note, utc_now())
     console.print(f"告警 #{alert_id} 已确认 acknowledged by {user}", highlight=False)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pandas as pd
@@ -20,14 +20,14 @@ from liuyu.manage.facilities import (
 )
 from liuyu.store import gpkg_facilities
 from liuyu.store.base import VersionInfo, utc_now
+from liuyu.store.gpkg_tables import SqlStore, sql_store
 
 if TYPE_CHECKING:
-    from liuyu.store.gpkg import GpkgStore
     from liuyu.workspace import Workspace
 
 
-def _store(ws: Workspace) -> GpkgStore:
-    return cast("GpkgStore", ws.store)
+def _store(ws: Workspace) -> SqlStore:
+    return sql_store(ws.store)
 
 
 def registry(ws: Workspace) -> gpd.GeoDataFrame:
@@ -78,7 +78,13 @@ def propose(ws: Workspace, actor: Principal, code: str, fields: dict[str, Any], 
     with store.transaction() as tx:
         pid = gpkg_facilities.insert(tx, row)
         store._audit(
-            tx, actor.label, "facility.propose", f"{CATEGORY}:{code}", detail={"proposal": pid, **row}
+            tx,
+            actor.label,
+            "facility.propose",
+            f"{CATEGORY}:{code}",
+            detail={"proposal": pid, "reason": reason},
+            before=row["before"],
+            after={"proposal": pid, "state": "pending", "fields": row["fields"]},
         )
     return pid
 
@@ -156,6 +162,8 @@ def reject(ws: Workspace, actor: Principal, proposal_id: int, note: str | None =
             "facility.reject",
             f"{CATEGORY}:{p['facility_code']}",
             detail={"proposal": proposal_id},
+            before={"state": "pending", "fields": p["fields"]},
+            after={"state": "rejected", "note": note},
         )
 
 

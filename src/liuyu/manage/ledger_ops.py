@@ -10,7 +10,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pandas as pd
@@ -20,11 +20,12 @@ from shapely.geometry.base import BaseGeometry
 from liuyu.access import Principal
 from liuyu.manage import ledger_photos
 from liuyu.manage.ledger import LedgerError, NotInLedger, check_code, check_move, load_machine, next_code
-from liuyu.store import gpkg_ledger
+from liuyu.store import gpkg_ledger, gpkg_tables
 from liuyu.store.base import utc_now
+from liuyu.store.gpkg_tables import SqlStore, sql_store
+from liuyu.store.sqlconn import read_frame
 
 if TYPE_CHECKING:
-    from liuyu.store.gpkg import GpkgStore
     from liuyu.workspace import Workspace
 
 PHOTO_DIR = "photos"
@@ -48,8 +49,8 @@ class NewProblem:
     facility_code: str | None = None
 
 
-def _store(ws: Workspace) -> GpkgStore:
-    return cast("GpkgStore", ws.store)
+def _store(ws: Workspace) -> SqlStore:
+    return sql_store(ws.store)
 
 
 _COUNTIES: dict[tuple[Path, int], gpd.GeoDataFrame] = {}
@@ -102,7 +103,8 @@ def add_problem(ws: Workspace, actor: Principal, new: NewProblem) -> dict[str, A
     found = (new.found_at or dt.datetime.now(dt.UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
     store = _store(ws)
     with store.transaction() as tx:
-        codes = pd.read_sql_query(f"SELECT code FROM {gpkg_ledger.PROBLEMS}", tx)["code"]
+        gpkg_tables.lock(tx, gpkg_ledger.PROBLEMS)  # the next code is read, then taken: one writer at a time
+        codes = read_frame(tx, f"SELECT code FROM {gpkg_ledger.PROBLEMS}")["code"]
         code = next_code(codes, int(found[:4]))
         initial = load_machine().initial
         record: dict[str, Any] = {
@@ -177,10 +179,8 @@ def move(
         changes["closed_at"] = None
     store = _store(ws)
     with store.transaction() as tx:
-        row = tx.execute(f"SELECT state FROM {gpkg_ledger.PROBLEMS} WHERE code = ?", (code,)).fetchone()
-        if row is None or row[0] != current["state"]:  # someone else moved it meanwhile
+        if gpkg_ledger.update_problem(tx, code, changes, state=current["state"]) != 1:
             raise LedgerError(f"problem {code} changed meanwhile", hint="reload it and try again")
-        gpkg_ledger.update_problem(tx, code, changes)
         gpkg_ledger.add_event(tx, _event(actor, code, current["state"], target, note, when))
         before = {k: current.get(k) for k in changes}
         store._audit(

@@ -21,6 +21,7 @@ from liuyu.errors import LiuyuError
 from liuyu.manage import warnings as rules_
 from liuyu.store import gpkg_alerts
 from liuyu.store.base import utc_now
+from liuyu.store.gpkg_tables import sql_conn, sql_store
 
 if TYPE_CHECKING:
     from liuyu.workspace import Workspace
@@ -70,13 +71,13 @@ def raise_alerts(
     Only stored alerts of ``kinds`` about ``subjects`` are compared; those of a ``resolvable`` kind
     whose condition no longer holds are resolved.
     """
-    conn = ws.store.conn  # type: ignore[attr-defined]
+    conn = sql_conn(ws.store)
     existing = gpkg_alerts.read(conn)
     existing = existing[existing["kind"].isin(kinds) & existing["subject"].isin(subjects)]
     scopes = {(k, p) for k, p in zip(existing["kind"], existing["period"], strict=True) if k in resolvable}
     plan = alerts_.reconcile(existing.reset_index(drop=True), found.reset_index(drop=True), scopes)
     places = _stations(ws)[["jurisdiction", "longitude", "latitude"]]
-    with ws.store.transaction() as tx:  # type: ignore[attr-defined]
+    with sql_store(ws.store).transaction() as tx:
         ids = gpkg_alerts.apply(tx, plan, places, utc_now())
     plan.new = plan.new.assign(ids=ids)
     return plan
@@ -91,7 +92,10 @@ def _read(
         return ws.store.read_observations(property_code=prop, start=s, end=e)
     parts = [ws.store.read_observations(station_code=c, property_code=prop, start=s, end=e) for c in codes]
     found = [p for p in parts if len(p)]
-    return pd.concat(found, ignore_index=True) if found else ws.store.read_observations(station_code="\x00")
+    if found:
+        return pd.concat(found, ignore_index=True)
+    # no rows, with the store's columns; a station code no station has (PostgreSQL text takes no NUL)
+    return parts[0] if parts else ws.store.read_observations(station_code="")
 
 
 def evaluate(
