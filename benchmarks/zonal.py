@@ -9,33 +9,28 @@ DEM's zonal statistics by small watershed against exactextract alone.
 
 The zones are the demo basin's 179 small watersheds (``--workspace`` to reuse a demo workspace,
 else one is built in a temporary folder); the parcels are a jittered grid that tiles the basin.
-PostGIS runs in a throw-away cluster (initdb/pg_ctl as the ``postgres`` user on a loopback port),
+PostGIS runs in a throw-away cluster on a loopback port (``scripts/pg.sh`` through ``pgcluster``),
 deleted afterwards.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import io
-import os
 import shutil
-import socket
-import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pgcluster
 import shapely
 
 from liuyu.analysis.raster_zonal import zonal_raster
 from liuyu.analysis.zonal import zonal_area
 
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
 CLASSES = np.array(["0301", "0305", "0103", "0401", "0307", "0201", "1101", "0404", "0102", "0702"])
 WEIGHTS = np.array([33, 24, 18, 6, 6, 3, 3, 3, 2, 2], dtype=float)
 
@@ -84,34 +79,6 @@ def geopandas_baseline(parcels: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> pd
     cut = gpd.overlay(parcels, zones[["code", "geometry"]], how="intersection", keep_geom_type=True)
     cut["area_km2"] = cut.geometry.area / 1e6
     return cut.groupby(["code", "class_code"], as_index=False)["area_km2"].sum()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextlib.contextmanager
-def postgis_cluster(tmp: Path) -> Iterator[str]:
-    """A throw-away PostgreSQL cluster with PostGIS on a loopback port; yields its conninfo."""
-    data = tmp / "pgdata"
-    data.mkdir()
-    shutil.chown(tmp, "postgres")
-    shutil.chown(data, "postgres")
-    port = free_port()
-    as_pg = ["runuser", "-u", "postgres", "--"]
-    run: dict = {"check": True, "capture_output": True}
-    subprocess.run([*as_pg, str(PG_BIN / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"], **run)
-    opts = f"-p {port} -k {tmp} -c listen_addresses=127.0.0.1 -c shared_buffers=512MB -c work_mem=256MB"
-    log = tmp / "pg.log"
-    subprocess.run(
-        [*as_pg, str(PG_BIN / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(log), "-w", "start"], **run
-    )
-    try:
-        yield f"host=127.0.0.1 port={port} user=postgres dbname=postgres"
-    finally:
-        subprocess.run([*as_pg, str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"], check=False)
 
 
 def _copy(cur, table: str, frame: gpd.GeoDataFrame, cols: list[str]) -> None:  # type: ignore[no-untyped-def]
@@ -201,32 +168,24 @@ def main() -> None:
                 f"(target >= 2x); total area difference {diff:.6f} km2"
             )
         if not args.no_postgis:
-            _postgis(tmp, parcels, zones, ours_s, ours)
+            _postgis(parcels, zones, ours_s, ours)
         raster_bench(root, zones)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _postgis(tmp: Path, parcels: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, ours_s: float, ours) -> None:  # type: ignore[no-untyped-def]
-    if not (PG_BIN / "initdb").exists() or os.geteuid() != 0:
-        print(
-            "PostGIS: skipped (needs root and PostgreSQL 15 in /usr/lib/postgresql/15; "
-            "apt-get install -y postgresql-15-postgis-3)"
-        )
+def _postgis(parcels: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, ours_s: float, ours) -> None:  # type: ignore[no-untyped-def]
+    why = pgcluster.missing()
+    if why:
+        print(f"PostGIS: skipped ({why})")
         return
-    pgtmp = Path(tempfile.mkdtemp(prefix="liuyu-zonal-pg-"))  # its own folder: postgres must enter it
     try:
-        with postgis_cluster(pgtmp) as conninfo:
-            res = postgis_run(conninfo, parcels, zones, int(zones.crs.to_epsg()))
+        with pgcluster.postgis_cluster("shared_buffers=512MB", "work_mem=256MB") as url:
+            res = postgis_run(url, parcels, zones, int(zones.crs.to_epsg()))
     except Exception as exc:  # the script reports and goes on: the other ratios still count
-        detail = getattr(exc, "stderr", b"") or b""
-        print(
-            f"PostGIS: could not run ({exc} {detail.decode(errors='replace')[-300:]}); "
-            "the geopandas ratio above still holds"
-        )
+        detail = getattr(exc, "stderr", "") or ""
+        print(f"PostGIS: could not run ({exc} {str(detail)[-300:]}); the geopandas ratio above still holds")
         return
-    finally:
-        shutil.rmtree(pgtmp, ignore_errors=True)
     for name, (secs, rows) in res.items():
         total = sum(float(r[2]) for r in rows)
         print(

@@ -106,6 +106,10 @@ def test_ack_route(client: TestClient) -> None:
     r = client.post(f"/api/alerts/{alert['id']}/ack", json={"note": "采样复核中"})
     assert r.status_code == 200
     body = r.json()
-    assert (body["state"], body["acknowledged_by"], body["ack_note"]) == ("acknowledged", "api", "采样复核中")
+    assert (body["state"], body["acknowledged_by"], body["ack_note"]) == (
+        "acknowledged",
+        "local (admin@basin)",
+        "采样复核中",
+    )
     assert client.get("/api/alerts", params={"state": "acknowledged"}).json()["number"] == 1
     assert client.post("/api/alerts/999/ack").status_code == 404

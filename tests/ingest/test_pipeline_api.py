@@ -14,6 +14,7 @@ from ingest_data import delivery, parcels, write_shapefile
 from liuyu.api import ingest_routes
 from liuyu.api.app import create_app
 from liuyu.catalog.completeness import completeness, is_stale
+from liuyu.config import save_config
 from liuyu.ingest.pipeline import IngestOptions, ingest_delivery
 
 
@@ -47,7 +48,7 @@ def test_upload_returns_the_report_and_writes_a_version(
     assert r.status_code == 201, r.text
     report = r.json()
     assert report["counts"] == {"input": 5, "accepted": 4, "quarantined": 1, "repaired": 0, "warnings": 0}
-    assert report["version"]["scope"] == "hebei" and report["options"]["user"] == "api"
+    assert report["version"]["scope"] == "hebei" and report["options"]["user"] == "local (admin@basin)"
     page = client.get(f"/api/ingest/reports/{report['ingest_id']}.html")
     assert (
         page.status_code == 200
@@ -64,16 +65,18 @@ def test_upload_returns_the_report_and_writes_a_version(
     assert workspace.versions("land_use")[0].provenance.agency == "承德市"
 
 
-def test_upload_errors_are_clear(client: TestClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_upload_errors_are_clear(client: TestClient, workspace, tmp_path: Path) -> None:
     r = client.post("/api/ingest", files={"file": ("x.shp", b"<html></html>")}, data={"category": "land_use"})
     assert r.status_code == 400 and r.json()["code"] == "InvalidParameterValue"
     r = client.post("/api/ingest", files={"file": ("x.zip", b"PK")}, data={})
     assert r.status_code == 400 and "category" in r.json()["description"]
-    monkeypatch.setattr(ingest_routes, "MAX_UPLOAD_BYTES", 1000)
-    r = client.post(
+    workspace.config.server.max_upload_bytes = 1000
+    save_config(workspace.config, workspace.root / "liuyu.toml")
+    small = TestClient(create_app(workspace.root))
+    r = small.post(
         "/api/ingest", files={"file": ("x.zip", zipped_shapefile(tmp_path))}, data={"category": "land_use"}
     )
-    assert r.status_code == 413 and "limit" in r.json()["detail"]
+    assert r.status_code == 413 and "limit" in r.json()["description"] and "上限" in r.json()["description"]
 
 
 def test_a_shapefile_uploaded_as_its_parts(client: TestClient, tmp_path: Path) -> None:

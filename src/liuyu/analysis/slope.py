@@ -129,7 +129,9 @@ def steep_polygons(
         mask = majority(mask)
     cell_m2 = abs(slope.transform.a * slope.transform.e - slope.transform.b * slope.transform.d)
     min_cells = math.ceil(min_area_km2 * 1e6 / cell_m2 - 1e-9) if cell_m2 > 0 else 0
-    if min_cells > 1 and mask.any():
+    if min_cells >= mask.size:  # (the sieve needs a size below the grid's) only a full grid is that big
+        mask &= bool(mask.all())
+    elif min_cells > 1 and mask.any():
         kept = rasterio.features.sieve(mask.astype(np.uint8), min_cells, connectivity=4)
         mask &= kept == 1  # the sieve also fills small holes: keep those open
     geoms = _polygons(rasterio.features.shapes(mask.astype(np.uint8), mask=mask, transform=slope.transform))

@@ -11,8 +11,10 @@ from pydantic import BaseModel, Field
 from liuyu.api.app import ogc_exception
 from liuyu.api.deps import workspace
 from liuyu.api.ingest_routes import require_editor
+from liuyu.api.security import current_principal
 from liuyu.store import gpkg_alerts
 from liuyu.store.base import utc_now
+from liuyu.store.gpkg_tables import sql_conn, sql_store
 
 router = APIRouter(prefix="/api", tags=["Alerts"])
 UNVERIFIED = {"zh": "未核实", "en": "unverified"}
@@ -70,7 +72,7 @@ def list_alerts(
 ) -> Any:
     if state is not None and state not in gpkg_alerts.STATES:
         return ogc_exception(400, f"unknown state {state!r}", "use open, acknowledged or resolved")
-    conn = workspace(request).store.conn  # type: ignore[attr-defined]
+    conn = sql_conn(workspace(request).store)
     rows = gpkg_alerts.read(conn, state=state, kind=kind, jurisdiction=jurisdiction)
     records = _records(rows)
     return JSONResponse({"alerts": records, "number": len(records)})
@@ -89,13 +91,15 @@ def acknowledge(
     body: Annotated[Ack | None, Body()] = None,
 ) -> Any:
     ws = workspace(request)
-    conn = ws.store.conn  # type: ignore[attr-defined]
+    conn = sql_conn(ws.store)
     found = gpkg_alerts.read(conn, alert_id=alert_id)
     if found.empty:
         return ogc_exception(404, f"no alert with id {alert_id}", "see /api/alerts")
+    jur = found["jurisdiction"].iloc[0]
+    current_principal(request).require_write(jur if isinstance(jur, str) else None, f"alert {alert_id}")
     if found["state"].iloc[0] == "resolved":
         return JSONResponse({"code": "Conflict", "description": f"alert {alert_id} is already resolved"}, 409)
-    with ws.store.transaction() as tx:  # type: ignore[attr-defined]
+    with sql_store(ws.store).transaction() as tx:
         gpkg_alerts.acknowledge(tx, alert_id, user, body.note if body else None, utc_now())
     return JSONResponse(_records(gpkg_alerts.read(conn, alert_id=alert_id))[0])
 

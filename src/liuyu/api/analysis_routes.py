@@ -210,7 +210,9 @@ def coverage_store(
 
 
 SlopeThreshold = Annotated[float, Query(gt=0, lt=90, description="Slope threshold (degrees), 25 by law")]
-MinArea = Annotated[float, Query(ge=0, description="Drop steep pieces smaller than this (km²)")]
+MinArea = Annotated[
+    float, Query(ge=0, le=1e6, allow_inf_nan=False, description="Drop steep pieces smaller than this (km²)")
+]
 
 
 @router.post(

@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from liuyu.config import CONFIG_NAME, load_config
 from liuyu.errors import CategoryError, LiuyuError, VersionError
 from liuyu.workspace import find_workspace
 
@@ -22,9 +23,12 @@ def create_app(workspace: str | os.PathLike[str] | None = None) -> FastAPI:
         alert_routes,
         analysis_routes,
         assess_routes,
+        audit_routes,
+        auth_routes,
         facility_routes,
         ingest_routes,
         ledger_routes,
+        limits,
         liuyu_routes,
         manage_routes,
         ogc_common,
@@ -32,6 +36,7 @@ def create_app(workspace: str | os.PathLike[str] | None = None) -> FastAPI:
         ogc_tiles,
         openapi,
         report_routes,
+        security,
         sensorthings,
         series_routes,
         web,
@@ -45,8 +50,11 @@ def create_app(workspace: str | os.PathLike[str] | None = None) -> FastAPI:
         openapi_url="/openapi.json",
         docs_url="/api.html",
         redoc_url=None,
+        dependencies=[Depends(security.authorize)],  # every route: who calls, and may they (liuyu.access)
     )
     app.state.root = root
+    security.install(app)
+    app.include_router(auth_routes.router)
     app.include_router(ogc_common.router)
     app.include_router(ogc_features.router)
     app.include_router(ogc_tiles.router)
@@ -62,10 +70,17 @@ def create_app(workspace: str | os.PathLike[str] | None = None) -> FastAPI:
     app.include_router(ledger_routes.router)
     app.include_router(facility_routes.router)
     app.include_router(manage_routes.router)
+    app.include_router(audit_routes.router)
     openapi.install(app)  # OpenAPI 3.0 (OGC oas30), not FastAPI's default 3.1
+    server = load_config(root / CONFIG_NAME).server
+    limits.install(app, server.max_upload_bytes, server.max_body_bytes)  # 413 before a route reads
 
     @app.exception_handler(LiuyuError)
     async def _liuyu_error(request: Request, exc: LiuyuError) -> JSONResponse:
+        from liuyu.access import AccessDenied
+
+        if isinstance(exc, AccessDenied):  # a row the principal may not change (liuyu.access)
+            return JSONResponse({"code": "Forbidden", "description": f"{exc.message} ({exc.hint})"}, 403)
         status = 404 if isinstance(exc, CategoryError | VersionError) else 400
         return ogc_exception(status, exc.message, exc.hint)
 

@@ -27,6 +27,7 @@ from liuyu.assess.run import (
 )
 from liuyu.assess.standards import load_standard
 from liuyu.store import gpkg_assess
+from liuyu.store.gpkg_tables import sql_conn
 
 router = APIRouter(prefix="/api", tags=["Assessment"])
 
@@ -191,7 +192,7 @@ def _bool(value: Any) -> bool | None:
 )
 def periods(request: Request) -> Periods:
     ws = workspace(request)
-    conn = ws.store.conn  # type: ignore[attr-defined]
+    conn = sql_conn(ws.store)
     months = gpkg_assess.lab_months(conn)
     years = sorted({int(m[:4]) for m in months}, reverse=True)
     seasons = workspace_seasons(ws)

@@ -2,16 +2,15 @@
 
 The upload is a multipart form with the file (a zipped shapefile, a GeoPackage, an XLSX, ...;
 a shapefile may also come as its separate parts) and the CLI's options as fields. Uploads
-must state their size (Content-Length) and stay under ``MAX_UPLOAD_BYTES`` (env
-``LIUYU_MAX_UPLOAD_BYTES``): the size is checked before a byte of the body is read.
+must state their size (Content-Length) and stay under ``[server] max_upload_bytes`` of liuyu.toml
+(checked by :mod:`liuyu.api.limits` before a byte of the body is read; 413 otherwise).
 
-Access control comes with users and roles (a later issue): every route that writes depends
-on :func:`require_editor`, the one place to enforce it.
+Who may upload is decided by the app-wide access dependency (``api/security.py``); an editor of
+one jurisdiction writes that jurisdiction's features only (``policy.may_ingest``).
 """
 
 from __future__ import annotations
 
-import os
 import re
 import tempfile
 from pathlib import Path
@@ -22,14 +21,16 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.datastructures import UploadFile
 
+from liuyu.access import AccessDenied
+from liuyu.access.policy import may_ingest
 from liuyu.api import deps
+from liuyu.api.security import current_principal, may_see
 from liuyu.errors import IngestError
 from liuyu.ingest import report as reports
 from liuyu.ingest.headers import parse_field_map
 
 router = APIRouter(prefix="/api/ingest", tags=["Ingest"])
 
-MAX_UPLOAD_BYTES = int(os.environ.get("LIUYU_MAX_UPLOAD_BYTES", str(2 * 1024**3)))
 MAX_FILES = 12
 _MAIN_SUFFIXES = (
     ".zip",
@@ -62,13 +63,12 @@ _ID = re.compile(r"^\d{8}T\d{6}Z-[a-z0-9_]+-[0-9a-f]{6}$")
 
 
 def require_editor(request: Request) -> str:
-    """The access-control hook of every writing route; returns the user to record as the author.
+    """The author to record for a writing route: the principal's label, ``user (role@jurisdiction)``.
 
-    **Today it allows every caller** and names them "api" (or the ``user`` form field). When
-    users and roles arrive, this is the function to change: check the caller's token, that the
-    role is editor or admin and that the jurisdiction is theirs, and raise 401/403 otherwise.
+    Whether the caller may write at all was decided before the route ran, by the app-wide
+    dependency (``api/security.py``, rules in ``access/routes.toml``); this only names them.
     """
-    return "api"
+    return current_principal(request).label
 
 
 def _upload_body() -> dict[str, Any]:
@@ -100,6 +100,16 @@ async def ingest(request: Request, user: Annotated[str, Depends(require_editor)]
     try:
         files = [v for v in form.getlist("file") if isinstance(v, UploadFile)]
         options = _options(form, user)
+        if not may_see(options["category"]):
+            raise HTTPException(404, f"no collection {options['category']!r}")
+        try:
+            options["jurisdiction"], scope = may_ingest(
+                current_principal(request), options.get("jurisdiction")
+            )
+        except AccessDenied as exc:
+            raise HTTPException(403, f"{exc.message} ({exc.hint})") from exc
+        if scope is not None:
+            options["scope"] = scope
         with tempfile.TemporaryDirectory(prefix="liuyu-upload-") as tmp:
             main = await _save(files, Path(tmp))
             report = await run_in_threadpool(_run, request, main, options)
@@ -110,14 +120,8 @@ async def ingest(request: Request, user: Annotated[str, Depends(require_editor)]
 
 def _check_size(request: Request) -> None:
     length = request.headers.get("content-length")
-    if length is None or not length.isdigit():
+    if length is None or not length.isdigit():  # (the size limit itself: liuyu.api.limits)
         raise HTTPException(411, "send the upload with a Content-Length header")
-    if int(length) > MAX_UPLOAD_BYTES:
-        raise HTTPException(
-            413,
-            f"upload of {int(length):,} bytes exceeds the limit of {MAX_UPLOAD_BYTES:,} bytes; "
-            "ingest large files with the CLI (`liuyu ingest layer`) on the server",
-        )
 
 
 def _options(form: Any, user: str) -> dict[str, Any]:
@@ -125,7 +129,7 @@ def _options(form: Any, user: str) -> dict[str, Any]:
     if "category" not in options:
         raise IngestError("the form has no `category` field", hint="add category=CODE (see /api/catalog)")
     options["dry_run"] = str(form.get("dry_run", "")).lower() in ("1", "true", "yes", "on")
-    options["user"] = str(form.get("user") or user)
+    options["user"] = user
     options["field_map"] = parse_field_map([str(v) for v in form.getlist("map")])
     return options
 
@@ -168,7 +172,7 @@ def get_report(request: Request, name: str) -> Any:
     """``{ingest_id}`` gives the JSON report, ``{ingest_id}.html`` the self-contained HTML page."""
     ingest_id, html = (name[:-5], True) if name.endswith(".html") else (name, False)
     root: Path = request.app.state.root
-    if not _ID.match(ingest_id):
+    if not _ID.match(ingest_id) or not may_see(ingest_id.split("-")[1]):  # a hidden layer's report: absent
         raise HTTPException(404, f"no ingest report {name!r}")
     path = root / reports.paths(ingest_id)["html" if html else "json"]
     if not path.exists():

@@ -1,6 +1,6 @@
 """Routes of the problem ledger: list, map layer, detail, create, move, photos, overdue, stats, XLSX, page.
 
-Who is calling comes from :func:`principal`, the one function issue 8 replaces with accounts.
+Who is calling comes from the app-wide access dependency (:mod:`liuyu.api.security`).
 """
 
 from __future__ import annotations
@@ -10,13 +10,14 @@ from typing import Annotated, Any
 
 import pandas as pd
 import shapely
-from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Body, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.datastructures import UploadFile
 
-from liuyu.access import BASIN, ROLES, AccessDenied, Principal
+from liuyu.access import AccessDenied
+from liuyu.api import security
 from liuyu.api.app import ogc_exception
 from liuyu.api.deps import workspace
 from liuyu.errors import LiuyuError
@@ -36,31 +37,8 @@ router = APIRouter(tags=["Ledger 问题台账"])
 MULTIPART_OVERHEAD = 64 * 1024
 
 
-def principal(request: Request) -> Principal:
-    """Who makes this request. **Issue 8 replaces this function** with real accounts.
-
-    Today: the ``[access]`` principal of liuyu.toml (by default a local administrator), unless
-    ``[access] trust_headers`` is on and the request names a user in ``X-Liuyu-User`` (with
-    ``X-Liuyu-Role``, default viewer, and ``X-Liuyu-Jurisdiction``, default the configured one).
-    Headers can only narrow the configured principal, never widen it: they are a stand-in for a
-    login on a trusted machine, not authentication.
-    """
-    cfg = workspace(request).config.access
-    user = request.headers.get("x-liuyu-user")
-    if not cfg.trust_headers or not user:
-        return Principal(cfg.user, cfg.role, cfg.jurisdiction)
-    role = request.headers.get("x-liuyu-role", "viewer").strip().lower()
-    jur = request.headers.get("x-liuyu-jurisdiction", cfg.jurisdiction).strip()
-    if role not in ROLES:
-        raise HTTPException(403, f"unknown role {role!r} in X-Liuyu-Role (use one of {', '.join(ROLES)})")
-    if ROLES.index(role) < ROLES.index(cfg.role) or cfg.jurisdiction not in (BASIN, jur):
-        raise HTTPException(
-            403, f"X-Liuyu headers cannot widen the server's access ({cfg.role}@{cfg.jurisdiction})"
-        )
-    return Principal(user.strip(), role, jur)  # type: ignore[arg-type]
-
-
-Actor = Annotated[Principal, Depends(principal)]
+#: Who makes the request: the principal the app-wide access dependency identified (api/security.py).
+Actor = security.Actor
 
 
 def error_response(exc: LiuyuError) -> JSONResponse:
@@ -192,7 +170,14 @@ class NewProblemBody(BaseModel):
 @router.post("/api/ledger/problems", status_code=201, summary="Record a new problem")
 def create_problem(request: Request, actor: Actor, body: Annotated[NewProblemBody, Body()]) -> Any:
     if body.geometry is not None:
-        geom = shapely.geometry.shape(body.geometry)
+        try:
+            geom = shapely.geometry.shape(body.geometry)
+        except (AttributeError, KeyError, TypeError, ValueError, IndexError, shapely.errors.ShapelyError):
+            return ogc_exception(
+                400,
+                "geometry is not a GeoJSON geometry 位置无效",
+                'e.g. {"type": "Point", "coordinates": [x, y]}',
+            )
     elif body.longitude is not None and body.latitude is not None:
         geom = shapely.Point(body.longitude, body.latitude)
     else:

@@ -1,23 +1,23 @@
 """What the web map asks of a workspace: extent, search, station series; framework-free.
 
-These helpers query the embedded GeoPackage store with plain SQL (bound parameters only),
-because the Store protocol has no verbs yet for a name search or a per-station series list.
-A server store (PostGIS) will need the same verbs; until then they refuse it with a clear error.
+These helpers query the store with plain SQL (bound parameters only) where the Store protocol
+has no verb (a name search, a per-station series list), on either backend: the SQL is portable
+except the feature boxes of the search, which come from the GeoPackage's R-tree or from PostGIS.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 from typing import Any
 
 import pandas as pd
 import shapely
 
+from liuyu.api.security import may_see
 from liuyu.catalog import Category, load_categories
-from liuyu.errors import StoreError
 from liuyu.network import load_properties
-from liuyu.store import obs_batches
+from liuyu.store import gpkg_tables, obs_batches
+from liuyu.store.sqlconn import dialect
 from liuyu.workspace import Workspace
 
 #: The fields a feature is found by in the search box, in the order they are shown.
@@ -25,15 +25,9 @@ SEARCH_FIELDS = ("name", "code")
 BBox = tuple[float, float, float, float]
 
 
-def sqlite_conn(ws: Workspace) -> sqlite3.Connection:
-    """The SQLite connection of an embedded store, or a StoreError for other backends."""
-    conn = getattr(ws.store, "conn", None)
-    if not isinstance(conn, sqlite3.Connection):
-        raise StoreError(
-            f"the map routes need the embedded GeoPackage store, not {type(ws.store).__name__}",
-            hint="serve a workspace whose [store] location is a .gpkg file",
-        )
-    return conn
+def store_conn(ws: Workspace) -> Any:
+    """The SQL connection of the workspace's store, either backend (see gpkg_tables.sql_conn)."""
+    return gpkg_tables.sql_conn(ws.store)
 
 
 def searchable_categories() -> list[Category]:
@@ -41,34 +35,31 @@ def searchable_categories() -> list[Category]:
     return [
         cat
         for cat in load_categories().values()
-        if not cat.is_raster and any(f in cat.field_names for f in SEARCH_FIELDS)
+        if not cat.is_raster and any(f in cat.field_names for f in SEARCH_FIELDS) and may_see(cat.code)
     ]
 
 
 # --- extent -------------------------------------------------------------------------------------
-def layer_extent(conn: sqlite3.Connection, codes: list[str]) -> BBox | None:
-    """The union of the extents GeoPackage records for these tables (lon/lat), None when all are empty."""
-    if not codes:
+def layer_extent(ws: Workspace, cats: list[Category]) -> BBox | None:
+    """The union of the extents the store gives for these layers (lon/lat), None when all are empty."""
+    boxes = [b for b in (ws.store.layer_extent(c).bbox for c in cats) if b is not None]
+    if not boxes:
         return None
-    marks = ", ".join("?" * len(codes))
-    row = conn.execute(
-        f"SELECT min(min_x), min(min_y), max(max_x), max(max_y) FROM gpkg_contents "
-        f"WHERE table_name IN ({marks}) AND min_x IS NOT NULL",
-        codes,
-    ).fetchone()
-    if row is None or row[0] is None:
-        return None
-    return (float(row[0]), float(row[1]), float(row[2]), float(row[3]))
+    return (
+        float(min(b[0] for b in boxes)),
+        float(min(b[1] for b in boxes)),
+        float(max(b[2] for b in boxes)),
+        float(max(b[3] for b in boxes)),
+    )
 
 
 def basin_bbox(ws: Workspace) -> BBox | None:
     """The basin's bbox from its boundary layer, else the union of all layer extents."""
-    conn = sqlite_conn(ws)
     boundary = ws.config.basin.boundary_category
     cats = load_categories()
     if boundary in cats and not cats[boundary].is_raster and ws.store.count(cats[boundary]) > 0:
-        return layer_extent(conn, [boundary])
-    return layer_extent(conn, [c.code for c in cats.values() if not c.is_raster])
+        return layer_extent(ws, [cats[boundary]])
+    return layer_extent(ws, [c for c in cats.values() if not c.is_raster])
 
 
 # --- search -------------------------------------------------------------------------------------
@@ -76,24 +67,36 @@ def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _search_sql(cat: Category) -> str:
+def _search_sql(cat: Category, pg: bool) -> tuple[str, list[str]]:
+    """The search query of one category, and which of q, prefix, inside, limit fill its ``?`` in order.
+
+    The boxes come from the GeoPackage's R-tree or, on PostGIS, from the geometry; SQLite's LIKE
+    ignores ASCII case, PostgreSQL's does not, so there it is ILIKE.
+    """
     t = cat.code
     fields = [f for f in SEARCH_FIELDS if f in cat.field_names]
     name = 't."name"' if "name" in fields else "NULL"
     code = 't."code"' if "code" in fields else "NULL"
-    equal = " OR ".join(f't."{f}" = :q' for f in fields)
-    prefix = " OR ".join(f"t.\"{f}\" LIKE :prefix ESCAPE '\\'" for f in fields)
-    inside = " OR ".join(f"t.\"{f}\" LIKE :inside ESCAPE '\\'" for f in fields)
-    return (
-        f"SELECT t.feature_key, {name}, {code}, r.minx, r.miny, r.maxx, r.maxy, "
+    like = "ILIKE" if pg else "LIKE"
+    equal = " OR ".join(f't."{f}" = ?' for f in fields)
+    prefix = " OR ".join(f"t.\"{f}\" {like} ? ESCAPE '\\'" for f in fields)
+    inside = " OR ".join(f"t.\"{f}\" {like} ? ESCAPE '\\'" for f in fields)
+    if pg:
+        box = "ST_XMin(t.geom), ST_YMin(t.geom), ST_XMax(t.geom), ST_YMax(t.geom)"
+        source = f'"{t}" t'
+    else:
+        box = "r.minx, r.miny, r.maxx, r.maxy"
+        source = f'"{t}" t LEFT JOIN "rtree_{t}_geom" r ON r.id = t.fid'
+    sql = (
+        f"SELECT t.feature_key, {name}, {code}, {box}, "
         f"CASE WHEN {equal} THEN 0 WHEN {prefix} THEN 1 ELSE 2 END AS rank "
-        f'FROM "{t}" t LEFT JOIN "rtree_{t}_geom" r ON r.id = t.fid '
-        f"WHERE t.version_to IS NULL AND ({inside}) "
-        f"ORDER BY rank, length(coalesce({name}, {code})), t.fid LIMIT :limit"
+        f"FROM {source} WHERE t.version_to IS NULL AND ({inside}) "
+        f"ORDER BY rank, length(coalesce({name}, {code})), t.fid LIMIT ?"
     )
+    return sql, ["q"] * len(fields) + ["prefix"] * len(fields) + ["inside"] * len(fields) + ["limit"]
 
 
-def search_features(conn: sqlite3.Connection, query: str, limit: int = 20) -> list[dict[str, Any]]:
+def search_features(conn: Any, query: str, limit: int = 20) -> list[dict[str, Any]]:
     """Current features whose name or code contains ``query``; exact, then prefix, then other hits.
 
     Each hit has its category, feature key (``id``), name, code, ``bbox`` (lon/lat) and, for
@@ -104,9 +107,11 @@ def search_features(conn: sqlite3.Connection, query: str, limit: int = 20) -> li
         return []
     params = {"q": q, "prefix": _like_escape(q) + "%", "inside": "%" + _like_escape(q) + "%", "limit": limit}
     hits: list[dict[str, Any]] = []
+    pg = dialect(conn) == "postgresql"
     for order, cat in enumerate(searchable_categories()):
         is_point = cat.geometry in ("Point", "MultiPoint")
-        for key, name, code, x0, y0, x1, y1, rank in conn.execute(_search_sql(cat), params):
+        sql, names = _search_sql(cat, pg)
+        for key, name, code, x0, y0, x1, y1, rank in conn.execute(sql, [params[n] for n in names]):
             bbox = None if x0 is None else [x0, y0, x1, y1]
             # the R-tree holds float32-rounded boxes: a point's box is its point, give or take 1e-5
             point = [(x0 + x1) / 2, (y0 + y1) / 2] if bbox is not None and is_point else None
@@ -202,18 +207,16 @@ def station_series(ws: Workspace, code: str) -> list[dict[str, Any]]:
     Counts distinct times, so corrected values (new revisions) are not counted twice; the counts
     and times are the summary each batch keeps in ``series`` (the values are in Parquet files).
     """
-    obs_batches.ensure_schema(sqlite_conn(ws))
-    rows = (
-        sqlite_conn(ws)
-        .execute(
-            "SELECT s.property_code, s.method, s.unit, p.name_zh, p.name_en, p.unit, "
-            "s.n, CASE WHEN s.n > 0 THEN s.time_first END, CASE WHEN s.n > 0 THEN s.time_last END "
-            "FROM series s LEFT JOIN observed_properties p ON p.code = s.property_code "
-            "WHERE s.station_code = ?",
-            (code,),
-        )
-        .fetchall()
-    )
+    conn = ws.store.conn  # type: ignore[attr-defined]  # portable SQL: GeoPackage or PostGIS
+    if dialect(conn) == "sqlite":
+        obs_batches.ensure_schema(conn)
+    rows = conn.execute(
+        "SELECT s.property_code, s.method, s.unit, p.name_zh, p.name_en, p.unit, "
+        "s.n, CASE WHEN s.n > 0 THEN s.time_first END, CASE WHEN s.n > 0 THEN s.time_last END "
+        "FROM series s LEFT JOIN observed_properties p ON p.code = s.property_code "
+        "WHERE s.station_code = ?",
+        (code,),
+    ).fetchall()
     names = _property_names()
     # GB 3838 table order (the order of properties.toml), as people are used to reading it
     rank = {code: i for i, code in enumerate(names.index)}

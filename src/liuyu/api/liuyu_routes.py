@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from liuyu.api import liuyu_catalog, liuyu_data
 from liuyu.api.app import ogc_exception
 from liuyu.api.deps import workspace
+from liuyu.api.security import may_see
 from liuyu.catalog import get_category
 from liuyu.workspace import Workspace
 
@@ -126,7 +127,7 @@ def get_catalog(ws: WorkspaceDep) -> dict[str, Any]:
     """Every category with its version, counts, last update and per-jurisdiction completeness."""
     return {
         "jurisdictions": [j.model_dump() for j in ws.config.jurisdictions],
-        "categories": liuyu_catalog.catalog_entries(ws),
+        "categories": [e for e in liuyu_catalog.catalog_entries(ws) if may_see(e["code"])],
         "codelists": liuyu_catalog.codelist_values(),
     }
 
@@ -153,7 +154,7 @@ def search(
     limit: Annotated[int, Query(ge=1, le=100, description="Most hits returned")] = 20,
 ) -> dict[str, Any]:
     """Current features of every category with a name or code field; exact matches first."""
-    return {"query": q, "hits": liuyu_data.search_features(liuyu_data.sqlite_conn(ws), q, limit)}
+    return {"query": q, "hits": liuyu_data.search_features(liuyu_data.store_conn(ws), q, limit)}
 
 
 # --- /api/labels -------------------------------------------------------------------------------

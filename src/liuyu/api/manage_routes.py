@@ -22,6 +22,7 @@ from liuyu.api.app import ogc_exception
 from liuyu.api.deps import workspace
 from liuyu.api.ingest_routes import require_editor
 from liuyu.store import gpkg_alerts
+from liuyu.store.gpkg_tables import sql_conn
 
 router = APIRouter(tags=["Manage"])
 AGREEMENT = Path("manage") / "compensation" / "agreement.toml"
@@ -66,7 +67,8 @@ def compensation(
     request: Request,
     year: Annotated[int, Query(ge=1900, le=2200, description="Year of the statement")],
     month: Annotated[
-        str | None, Query(pattern=r"^\d{4}-\d{2}$", description="A month of that year, 2024-08")
+        str | None,
+        Query(pattern=r"^[1-9]\d{3}-(0[1-9]|1[0-2])$", description="A month of that year, 2024-08"),
     ] = None,
 ) -> Any:
     from liuyu.manage.compensation_run import compute
@@ -102,7 +104,7 @@ def warnings(
     if state is not None and state not in gpkg_alerts.STATES:
         return ogc_exception(400, f"unknown state {state!r}", "use open, acknowledged or resolved")
     ws = workspace(request)
-    rows = gpkg_alerts.read(ws.store.conn, state=state)  # type: ignore[attr-defined]
+    rows = gpkg_alerts.read(sql_conn(ws.store), state=state)
     rows = rows[rows["kind"].isin(_warning_kinds())].head(limit)
     cols = [
         "id",

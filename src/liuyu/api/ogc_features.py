@@ -51,6 +51,7 @@ from liuyu.api.routing import (
     json_response,
     link,
 )
+from liuyu.api.security import may_see
 from liuyu.catalog import Category
 from liuyu.errors import VersionError
 from liuyu.store.query import FeatureQuery, FeatureRows, all_of
@@ -112,7 +113,7 @@ def collections(request: Request, ws: WorkspaceDep, f: FormatParam = None) -> Re
     base = base_url(request)
     doc = {
         "links": format_links(request, html),
-        "collections": [collection_doc(ws, cat, base) for cat in vector_categories()],
+        "collections": [collection_doc(ws, cat, base) for cat in vector_categories() if may_see(cat.code)],
     }
     if html:
         return html_response("collections.html", doc=doc, base=base)

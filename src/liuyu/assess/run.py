@@ -73,6 +73,10 @@ def parse_period(text: str, seasons: Mapping[str, Season] | None = None) -> Peri
             hint=f"use 2024-08, 2024-Q3, 2024 or a season: {names}",
         )
     year = int(match["y"])
+    if not 1900 <= year <= 2200:  # pandas cannot even represent year 0; no record is that old
+        raise SchemaError(
+            f"period {text!r}: year {year} is out of range", hint="give a year from 1900 to 2200"
+        )
     months: tuple[int, ...] = ()
     if match["m"]:
         kind: PeriodKind = "month"

@@ -10,9 +10,12 @@ from liuyu.cli import (
     alerts_cmd,
     analyze_cmd,
     assess_cmd,
+    audit_cmd,
     categories_cmd,
     compensation_cmd,
+    db_cmd,
     demo_cmd,
+    export_cmd,
     facilities_cmd,
     gates_cmd,
     ingest_cmd,
@@ -22,6 +25,7 @@ from liuyu.cli import (
     qc_cmd,
     report_cmd,
     serve_cmd,
+    user_cmd,
     warnings_cmd,
     workspace_cmds,
 )
@@ -50,6 +54,10 @@ compensation_cmd.register(app)
 warnings_cmd.register(app)
 gates_cmd.register(app)
 qc_cmd.register(app)
+audit_cmd.register(app)
+export_cmd.register(app)
+user_cmd.register(app)
+db_cmd.register(app)
 
 
 def main() -> None:

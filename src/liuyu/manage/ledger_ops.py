@@ -92,6 +92,12 @@ def add_problem(ws: Workspace, actor: Principal, new: NewProblem) -> dict[str, A
         )
     if not geom.is_valid:
         geom = shapely.make_valid(geom)
+    when = new.found_at or dt.datetime.now(dt.UTC)
+    if not 1900 <= when.year <= 2200:
+        raise LedgerError(
+            f"found_at {when.isoformat()} is out of range 发现时间超出范围",
+            hint="give the date the problem was found",
+        )
     jur, county = _where(ws, geom)
     jur = new.jurisdiction or jur
     if jur is not None and jur != "basin" and jur not in ws.config.jurisdiction_codes():
@@ -100,12 +106,12 @@ def add_problem(ws: Workspace, actor: Principal, new: NewProblem) -> dict[str, A
         )
     actor.require_write(jur, "this problem")
     now = utc_now()
-    found = (new.found_at or dt.datetime.now(dt.UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    found = when.strftime("%Y-%m-%dT%H:%M:%SZ")
     store = _store(ws)
     with store.transaction() as tx:
         gpkg_tables.lock(tx, gpkg_ledger.PROBLEMS)  # the next code is read, then taken: one writer at a time
         codes = read_frame(tx, f"SELECT code FROM {gpkg_ledger.PROBLEMS}")["code"]
-        code = next_code(codes, int(found[:4]))
+        code = next_code(codes, when.year)
         initial = load_machine().initial
         record: dict[str, Any] = {
             "code": code,
