@@ -3,29 +3,25 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import geopandas as gpd
-import pandas as pd
 
 from liuyu.catalog import Category, load_categories
-from liuyu.errors import StoreError, VersionError
-from liuyu.store import audit, gpkg_binary, gpkg_quarantine, gpkg_query, gpkg_schema
-from liuyu.store.base import LayerDiff, Provenance, Scope, VersionInfo, utc_now
-from liuyu.store.frames import content_hashes, feature_keys, geometry_wkb, normalize_frame
+from liuyu.errors import StoreError
+from liuyu.store import gpkg_binary, gpkg_query, gpkg_schema
+from liuyu.store.base import Scope, utc_now
 from liuyu.store.gpkg_layers import LayerWriter, read_features
 from liuyu.store.gpkg_network import NetworkTables
 from liuyu.store.gpkg_rasters import RasterTables
-from liuyu.store.query import FeatureQuery, FeatureRows, LayerExtent
+from liuyu.store.query import LayerExtent
+from liuyu.store.sql_store import STORAGE_SRS, FeatureQueries, SqlStore, version_info
 
-STORAGE_SRS = 4490
 
-
-class GpkgStore(NetworkTables, RasterTables):
+class GpkgStore(SqlStore, NetworkTables, RasterTables):
     """A Liuyu workspace's store in one GeoPackage file (``liuyu.gpkg``).
 
     Every category is a standard GPKG feature table named by its code, with an R-tree, so
@@ -33,6 +29,8 @@ class GpkgStore(NetworkTables, RasterTables):
     that one table with ``version_from``/``version_to`` columns, and a ``<code>_current`` view
     shows only the current features.
     """
+
+    _queries: ClassVar[FeatureQueries] = gpkg_query
 
     def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
         self.path = path
@@ -151,232 +149,40 @@ class GpkgStore(NetworkTables, RasterTables):
             raise
         self.conn.execute("COMMIT")
 
-    # --- versions ----------------------------------------------------------------------------
-    def current_version(self, code: str) -> int | None:
-        row = self.conn.execute(
-            "SELECT max(version) FROM liuyu_versions WHERE category = ?", (code,)
-        ).fetchone()
-        return None if row[0] is None else int(row[0])
+    # --- what differs from PostGIS (the rest: sql_store.SqlStore) ------------------------------
+    def _read_features(self, category: Category, **kwargs: Any) -> gpd.GeoDataFrame:
+        return read_features(self.conn, category, **kwargs)
 
-    def versions(self, code: str) -> list[VersionInfo]:
-        cur = self.conn.execute(
-            "SELECT category, version, created_at, user, agency, jurisdiction, source_name, source_checksum, "
-            "licence, note, kind, scope, n_features, n_added, n_changed, n_removed, report "
-            "FROM liuyu_versions WHERE category = ? ORDER BY version",
-            (code,),
-        )
-        return [_version_info(row) for row in cur.fetchall()]
+    def _layer_writer(self, category: Category, scope: Scope | None) -> LayerWriter:
+        return LayerWriter(self, category, scope)
 
-    def _check_version(self, code: str, version: int) -> None:
-        current = self.current_version(code)
-        if current is None or not 1 <= version <= current:
-            raise VersionError(
-                f"{code} has no version {version}",
-                hint=f"its versions are 1..{current}" if current else f"{code} has no versions yet",
-            )
+    def _copy_back(self, conn: Any, t: str, new: int, to_version: int) -> int:
+        """SQLite numbers the copies' fids itself, in the old rows' order."""
+        cols = [
+            r[1]
+            for r in conn.execute(f'PRAGMA table_info("{t}")')
+            if r[1] not in ("fid", "version_from", "version_to")
+        ]
+        collist = ", ".join(f'"{c}"' for c in cols)
+        n_back: int = conn.execute(
+            f'INSERT INTO "{t}" ({collist}, version_from) SELECT {collist}, ? FROM "{t}" '
+            f"WHERE version_from <= ? AND version_to IS NOT NULL AND version_to > ? ORDER BY fid",
+            (new, to_version, to_version),
+        ).rowcount
+        return n_back
 
-    def _record_version(self, conn: sqlite3.Connection, info: VersionInfo) -> None:
-        p = info.provenance
-        conn.execute(
-            "INSERT INTO liuyu_versions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                info.category,
-                info.version,
-                info.created_at,
-                p.user,
-                p.agency,
-                p.jurisdiction,
-                p.source_name,
-                p.source_checksum,
-                p.licence,
-                p.note,
-                p.kind,
-                info.scope,
-                info.n_features,
-                info.n_added,
-                info.n_changed,
-                info.n_removed,
-                None if p.report is None else json.dumps(p.report, ensure_ascii=False, default=str),
-            ),
-        )
-        audit.record_version(conn, info)
-
-    def _audit(
-        self,
-        conn: sqlite3.Connection,
-        user: str,
-        action: str,
-        target: str,
-        *,
-        detail: Any = None,
-        before: Any = None,
-        after: Any = None,
-    ) -> None:
-        audit.record(conn, user, action, target, detail=detail, before=before, after=after)
-
-    # --- layers --------------------------------------------------------------------------------
-    def write_layer(
-        self,
-        category: Category,
-        frame: gpd.GeoDataFrame,
-        provenance: Provenance,
-        *,
-        scope: Scope | None = None,
-    ) -> VersionInfo | None:
-        """Write ``frame`` as the new version of ``category``; None when nothing changed."""
-        if category.is_raster:
-            raise StoreError(f"{category.code} is a raster category", hint="use write_raster for it")
-        if frame.crs is None or frame.crs.to_epsg() != STORAGE_SRS:
-            raise StoreError(
-                f"{category.code}: features must be in EPSG:{STORAGE_SRS} to be stored (got {frame.crs})",
-                hint="reproject with liuyu.geo.to_crs (the ingest does this for you)",
-            )
-        norm = normalize_frame(frame, category)
-        wkb = geometry_wkb(norm, category.geometry)
-        hashes = content_hashes(norm, wkb)
-        keys = feature_keys(norm, category, hashes)
-        writer = LayerWriter(self, category, scope)
-        with self.transaction() as conn:
-            return writer.write(conn, norm, wkb, keys, hashes, provenance)
-
-    def read_layer(
-        self,
-        category: Category,
-        *,
-        version: int | None = None,
-        bbox: tuple[float, float, float, float] | None = None,
-        jurisdiction: str | None = None,
-    ) -> gpd.GeoDataFrame:
-        if version is not None:
-            self._check_version(category.code, version)
-        return read_features(self.conn, category, version=version, bbox=bbox, jurisdiction=jurisdiction)
-
-    def count(self, category: Category, *, version: int | None = None) -> int:
-        where, params = gpkg_query.valid_at(version)
-        row = self.conn.execute(f'SELECT count(*) FROM "{category.code}" WHERE {where}', params).fetchone()
-        return int(row[0])
-
-    # --- feature queries: see gpkg_query --------------------------------------------------------
-    def query_features(self, category: Category, query: FeatureQuery, *, count: bool = False) -> FeatureRows:
-        if query.version is not None:
-            self._check_version(category.code, query.version)
-        return gpkg_query.query_features(self.conn, category, query, count=count)
-
-    def count_features(self, category: Category, query: FeatureQuery) -> int:
-        if query.version is not None:
-            self._check_version(category.code, query.version)
-        return gpkg_query.count_features(self.conn, category, query)
-
-    def get_feature(self, category: Category, key: str, *, version: int | None = None) -> FeatureRows | None:
-        if version is not None:
-            self._check_version(category.code, version)
-        return gpkg_query.get_feature(self.conn, category, key, version=version)
+    def _touched(self, conn: Any, t: str) -> None:
+        LayerWriter.touch_contents(conn, t)
 
     def layer_extent(self, category: Category) -> LayerExtent:
         return gpkg_query.layer_extent(self.conn, category)
-
-    def _keys_at(self, code: str, version: int) -> pd.DataFrame:
-        where, params = gpkg_query.valid_at(version)
-        return pd.read_sql_query(
-            f'SELECT feature_key, content_hash FROM "{code}" WHERE {where}', self.conn, params=params
-        ).set_index("feature_key")
-
-    def diff(self, category: Category, from_version: int, to_version: int) -> LayerDiff:
-        for v in (from_version, to_version):
-            self._check_version(category.code, v)
-        a = self._keys_at(category.code, from_version)
-        b = self._keys_at(category.code, to_version)
-        both = a.index.intersection(b.index)
-        changed = both[a.loc[both, "content_hash"].to_numpy() != b.loc[both, "content_hash"].to_numpy()]
-        return LayerDiff(
-            category.code,
-            from_version,
-            to_version,
-            added=sorted(b.index.difference(a.index)),
-            removed=sorted(a.index.difference(b.index)),
-            changed=sorted(changed),
-        )
-
-    def rollback(self, category: Category, to_version: int, provenance: Provenance) -> VersionInfo:
-        """A new version whose content equals ``to_version``; history is kept, nothing deleted."""
-        self._check_version(category.code, to_version)
-        t = category.code
-        with self.transaction() as conn:
-            new = (self.current_version(t) or 0) + 1
-            n_retire = conn.execute(
-                f'UPDATE "{t}" SET version_to = ? WHERE version_to IS NULL AND version_from > ?',
-                (new, to_version),
-            ).rowcount
-            cols = [
-                r[1]
-                for r in conn.execute(f'PRAGMA table_info("{t}")')
-                if r[1] not in ("fid", "version_from", "version_to")
-            ]
-            collist = ", ".join(f'"{c}"' for c in cols)
-            n_back = conn.execute(
-                f'INSERT INTO "{t}" ({collist}, version_from) SELECT {collist}, ? FROM "{t}" '
-                f"WHERE version_from <= ? AND version_to IS NOT NULL AND version_to > ? ORDER BY fid",
-                (new, to_version, to_version),
-            ).rowcount
-            total = conn.execute(f'SELECT count(*) FROM "{t}" WHERE version_to IS NULL').fetchone()[0]
-            prov = Provenance(
-                **{
-                    **provenance.__dict__,
-                    "kind": "rollback",
-                    "note": provenance.note or f"rollback to version {to_version}",
-                }
-            )
-            info = VersionInfo(t, new, utc_now(), prov, int(total), int(n_back), 0, int(n_retire))
-            self._record_version(conn, info)
-            LayerWriter.touch_contents(conn, t)
-        return info
-
-    # --- quarantine: see gpkg_quarantine ---------------------------------------------------------
-    def add_quarantine(self, records: pd.DataFrame, *, user: str = "liuyu") -> int:
-        return gpkg_quarantine.add_atomically(self, records, user)
-
-    def quarantine(
-        self,
-        *,
-        ingest_id: str | None = None,
-        category: str | None = None,
-        record_id: int | None = None,
-        limit: int | None = None,
-    ) -> pd.DataFrame:
-        return gpkg_quarantine.read(
-            self.conn, ingest_id=ingest_id, category=category, record_id=record_id, limit=limit
-        )
-
-    def quarantine_summary(self, *, category: str | None = None) -> pd.DataFrame:
-        return gpkg_quarantine.summary(self.conn, category=category)
-
-    # --- audit -----------------------------------------------------------------------------------
-    def audit_log(
-        self,
-        *,
-        target: str | None = None,
-        limit: int | None = 1000,
-        user: str | None = None,
-        action: str | None = None,
-        since: str | None = None,
-        until: str | None = None,
-    ) -> pd.DataFrame:
-        """Audit entries newest first (see :func:`liuyu.store.audit.query` for the filters)."""
-        return audit.query(
-            self.conn, target=target, limit=limit, user=user, action=action, since=since, until=until
-        )
 
 
 def _split(script: str) -> list[str]:
     return [s.strip() for s in script.split(";") if s.strip()]
 
 
-def _version_info(row: tuple[Any, ...]) -> VersionInfo:
-    (cat, ver, created, user, agency, jur, src, chk, lic, note, kind, scope, n, add, chg, rem, report) = row
-    prov = Provenance(
-        user, agency, jur, src, chk, lic, note, kind, None if report is None else json.loads(report)
-    )
-    return VersionInfo(cat, ver, created, prov, n, add, chg, rem, scope)
+_version_info = version_info  # the older name, kept for importers
 
 
 __all__ = ["GpkgStore"]

@@ -221,33 +221,57 @@ def read_features(
 ) -> gpd.GeoDataFrame:
     """Features valid at ``version`` (current when None), optionally in a bbox (via the R-tree)."""
     t = category.code
-    where = (
-        ["version_to IS NULL"]
-        if version is None
-        else ["version_from <= ? AND (version_to IS NULL OR version_to > ?)"]
-    )
-    params: list[Any] = [] if version is None else [version, version]
+    box: tuple[str, list[Any]] | None = None
     if bbox is not None:
-        where.append(
+        box = (
             f'fid IN (SELECT id FROM "rtree_{t}_geom" '
-            "WHERE minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ?)"
+            "WHERE minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ?)",
+            [bbox[2], bbox[0], bbox[3], bbox[1]],
         )
-        params += [bbox[2], bbox[0], bbox[3], bbox[1]]
-    if jurisdiction is not None:
-        where.append("jurisdiction = ?")
-        params.append(jurisdiction)
-    fields = category.field_names
-    cols = ", ".join(
-        ["fid", "geom", "feature_key", "version_from", "jurisdiction", "extra", *(f'"{f}"' for f in fields)]
-    )
+    where, params = feature_where(version, box, jurisdiction)
     df = pd.read_sql_query(
-        f'SELECT {cols} FROM "{t}" WHERE {" AND ".join(where)} ORDER BY fid', conn, params=params
+        f'SELECT {feature_columns(category, "geom")} FROM "{t}" WHERE {where} ORDER BY fid',
+        conn,
+        params=params,
     )
     geoms = gpkg_binary.decode(df.pop("geom").to_numpy())
     for f in category.fields:
         df[f.name] = _coerce(df[f.name], f.type, f.name)
     for c in ("feature_key", "jurisdiction", "extra"):
         df[c] = _text(df[c])
+    return feature_frame(df, geoms)
+
+
+def feature_where(
+    version: int | None, box: tuple[str, list[Any]] | None, jurisdiction: str | None
+) -> tuple[str, list[Any]]:
+    """The WHERE of a layer read (both stores): valid at ``version``, in the backend's ``box``
+    condition (SQL, parameters) if given, of ``jurisdiction`` if given."""
+    where = (
+        ["version_to IS NULL"]
+        if version is None
+        else ["version_from <= ? AND (version_to IS NULL OR version_to > ?)"]
+    )
+    params: list[Any] = [] if version is None else [version, version]
+    if box is not None:
+        where.append(box[0])
+        params += box[1]
+    if jurisdiction is not None:
+        where.append("jurisdiction = ?")
+        params.append(jurisdiction)
+    return " AND ".join(where), params
+
+
+def feature_columns(category: Category, geom: str) -> str:
+    """The SELECT list of a layer read; ``geom`` is how the backend returns the geometry."""
+    fields = category.field_names
+    return ", ".join(
+        ["fid", geom, "feature_key", "version_from", "jurisdiction", "extra", *(f'"{f}"' for f in fields)]
+    )
+
+
+def feature_frame(df: pd.DataFrame, geoms: Any) -> gpd.GeoDataFrame:
+    """The read rows (with ``fid``) and their geometries as a GeoDataFrame indexed by fid."""
     df = df.set_index("fid")
     return gpd.GeoDataFrame(
         df, geometry=gpd.GeoSeries(geoms, index=df.index, crs=f"EPSG:{SRS}"), crs=f"EPSG:{SRS}"

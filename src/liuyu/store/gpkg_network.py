@@ -84,11 +84,10 @@ def new_rows(key: np.ndarray, stored: np.ndarray) -> tuple[np.ndarray | slice, i
     return take, int(keep.sum())
 
 
-class NetworkTables:
-    """Mixin for GpkgStore: the station network's observations in the same SQLite file."""
+class PropertyTables:
+    """Mixin for both stores' network tables: what is portable SQL on the small tables."""
 
-    conn: sqlite3.Connection
-    transaction: Callable[[], contextlib.AbstractContextManager[sqlite3.Connection]]
+    transaction: Callable[[], contextlib.AbstractContextManager[Any]]
     _audit: Callable[..., None]
 
     def upsert_properties(self, properties: pd.DataFrame) -> int:
@@ -99,7 +98,7 @@ class NetworkTables:
             .where(properties.reindex(columns=cols).notna(), None)
         )
         with self.transaction() as conn:
-            had = {r[0] for r in conn.execute("SELECT code FROM observed_properties")}
+            had = {r[0] for r in conn.execute("SELECT code FROM observed_properties").fetchall()}
             conn.executemany(
                 "INSERT INTO observed_properties VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(code) DO UPDATE SET "
                 "name_zh=excluded.name_zh, name_en=excluded.name_en, unit=excluded.unit, "
@@ -116,6 +115,52 @@ class NetworkTables:
                 after={"n": len(had | codes), "added": sorted(codes - had), "updated": len(codes & had)},
             )
         return len(frame)
+
+
+def new_batch_rows(
+    obs: pd.DataFrame,
+    observations: pd.DataFrame,
+    sid: np.ndarray,
+    seconds: np.ndarray,
+    take: np.ndarray | slice,
+) -> obs_batches.Batch:
+    """The rows of a new batch that are kept (``take``, from :func:`new_rows`), as both stores write them."""
+    return obs_batches.Batch(
+        sid=sid[take],
+        t=seconds[take],
+        value=pd.to_numeric(obs["value"], errors="coerce").to_numpy(dtype="float64")[take],
+        censor=_text_column(obs["censor"], take, blank_is_null=True),
+        raw=_text_column(obs["raw"], take, blank_is_null=False),
+        qc_flag=_qc_flags(observations)[take],
+    )
+
+
+def audit_append(
+    audit: Callable[..., None],
+    conn: Any,
+    provenance: Provenance,
+    n_in: int,
+    inserted: int,
+    batch_id: int,
+    batch: obs_batches.Batch,
+) -> None:
+    """The audit entry of a new observation batch (the same on both stores)."""
+    audit(
+        conn,
+        provenance.user,
+        "observations.append",
+        f"batch:{batch_id}",
+        detail={"rows_in": n_in, "inserted": inserted, "source": provenance.source_name},
+        after={"batch": batch_id, "rows": inserted, "series": _runs(batch.sid)},
+    )
+
+
+class NetworkTables(PropertyTables):
+    """Mixin for GpkgStore: the station network's observations in the same SQLite file."""
+
+    conn: sqlite3.Connection
+    transaction: Callable[[], contextlib.AbstractContextManager[sqlite3.Connection]]
+    _audit: Callable[..., None]
 
     def append_observations(self, observations: pd.DataFrame, provenance: Provenance) -> int:
         """Add observations in one batch; rows already stored for the same series and time are skipped.
@@ -148,14 +193,7 @@ class NetworkTables:
             take, inserted = new_rows(
                 obs_batches.keys(sid, seconds), obs_batches.stored_keys(conn, sid, seconds)
             )
-            batch = obs_batches.Batch(
-                sid=sid[take],
-                t=seconds[take],
-                value=pd.to_numeric(obs["value"], errors="coerce").to_numpy(dtype="float64")[take],
-                censor=_text_column(obs["censor"], take, blank_is_null=True),
-                raw=_text_column(obs["raw"], take, blank_is_null=False),
-                qc_flag=_qc_flags(observations)[take],
-            )
+            batch = new_batch_rows(obs, observations, sid, seconds, take)
             cur = conn.execute(
                 "INSERT INTO observation_batches (created_at, user, source_name, source_checksum, agency, "
                 "jurisdiction, n_rows, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -175,14 +213,7 @@ class NetworkTables:
             path = obs_batches.commit(conn, int(batch_id), batch)
             if path is not None:
                 written.append(path)
-            self._audit(
-                conn,
-                provenance.user,
-                "observations.append",
-                f"batch:{batch_id}",
-                detail={"rows_in": len(obs), "inserted": inserted, "source": provenance.source_name},
-                after={"batch": int(batch_id), "rows": inserted, "series": _runs(batch.sid)},
-            )
+            audit_append(self._audit, conn, provenance, len(obs), inserted, int(batch_id), batch)
         return inserted
 
     def read_observations(

@@ -221,10 +221,10 @@ def query_features(
     """
     with _snapshot(conn, enabled=count):
         where, params = _where(conn, category, query)
-        page = [*params, min(max(query.limit, 0), _INT64), min(max(query.offset, 0), _INT64)]
+        page = page_params(params, query)
         rows = _rows(conn, category, where, page, "ORDER BY fid LIMIT ? OFFSET ?", extra=False)
         if count:
-            rows.number_matched = _count(conn, category, query, where, params)
+            rows.number_matched = count_matching(conn, category, query, where, params)
     return rows
 
 
@@ -244,14 +244,13 @@ def _snapshot(conn: sqlite3.Connection, *, enabled: bool) -> Iterator[None]:
 def count_features(conn: sqlite3.Connection, category: Category, query: FeatureQuery) -> int:
     """How many features match ``query`` (paging ignored): one COUNT(*) with the same WHERE."""
     where, params = ("", []) if query.where is None else _where(conn, category, query)
-    return _count(conn, category, query, where, params)
+    return count_matching(conn, category, query, where, params)
 
 
-def _count(
-    conn: sqlite3.Connection, category: Category, query: FeatureQuery, where: str, params: list[Any]
-) -> int:
-    """Unfiltered, the count recorded with the version (every write and rollback stores it in the
-    same transaction), which spares a scan of the whole table on every page."""
+def count_matching(conn: Any, category: Category, query: FeatureQuery, where: str, params: list[Any]) -> int:
+    """How many features match (portable SQL, both stores). Unfiltered, the count recorded with the
+    version (every write and rollback stores it in the same transaction), which spares a scan of
+    the whole table on every page; filtered, one COUNT(*) with the page's WHERE."""
     if query.where is None:
         sql = "SELECT n_features FROM liuyu_versions WHERE category = ? AND version = "
         sql += (
@@ -262,6 +261,11 @@ def _count(
         return 0 if found is None else int(found[0])
     row = conn.execute(f'SELECT count(*) FROM "{category.code}" WHERE {where}', params).fetchone()
     return int(row[0])
+
+
+def page_params(params: list[Any], query: FeatureQuery) -> list[Any]:
+    """The WHERE's parameters, then the page's LIMIT and OFFSET (clamped to int64)."""
+    return [*params, min(max(query.limit, 0), _INT64), min(max(query.offset, 0), _INT64)]
 
 
 def get_feature(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -22,16 +22,22 @@ THINGS = (
 )
 
 
-def _datastreams(things: str) -> str:
-    """One Datastream per series, named after its station, property and method; its time range."""
+def _iso(seconds: str) -> str:
+    """SQL: Unix seconds as ISO 8601 UTC text with Z (NULL stays NULL)."""
+    return f"strftime({ISO}, {seconds}, 'unixepoch')"
+
+
+def datastreams_sql(things: str, iso: Callable[[str], str] = _iso) -> str:
+    """One Datastream per series, named after its station, property and method; its time range.
+
+    The same on both stores but for ``iso``, the dialect's Unix-seconds-to-ISO expression."""
     return (
         "SELECT d.series_id AS id, d.station_code, d.property_code, d.method, "
         "coalesce(nullif(d.method, ''), 'unspecified') AS sensor_id, coalesce(d.unit, p.unit) AS unit, "
         "coalesce(t.name, d.station_code) || ' · ' || coalesce(p.name_en, d.property_code) "
         "|| ' (' || coalesce(nullif(d.method, ''), 'unspecified') || ')' AS name, "
         "p.name_en AS property_name, p.name_zh AS property_name_zh, t.id AS thing_id, "
-        f"strftime({ISO}, d.time_first, 'unixepoch') AS time_first, "
-        f"strftime({ISO}, d.time_last, 'unixepoch') AS time_last "
+        f"{iso('d.time_first')} AS time_first, {iso('d.time_last')} AS time_last "
         "FROM series d LEFT JOIN observed_properties p ON p.code = d.property_code "
         f"LEFT JOIN ({things}) t ON t.code = d.station_code"
     )
@@ -77,14 +83,37 @@ NO_THINGS = (
 def _source(conn: sqlite3.Connection, entity_set: str) -> str:
     """The SELECT behind one entity set."""
     obs_batches.ensure_schema(conn)
-    stations = has_stations(conn)
-    things = THINGS if stations else NO_THINGS
+    return entity_source(
+        entity_set,
+        has_stations(conn),
+        things=THINGS,
+        no_things=NO_THINGS,
+        historical=HISTORICAL_LOCATIONS,
+        no_historical=NO_HISTORICAL_LOCATIONS,
+        datastreams=datastreams_sql,
+    )
+
+
+def entity_source(
+    entity_set: str,
+    stations: bool,
+    *,
+    things: str,
+    no_things: str,
+    historical: str,
+    no_historical: str,
+    datastreams: Callable[[str], str],
+) -> str:
+    """The SELECT behind one entity set, from a dialect's SQL for Things and HistoricalLocations (and
+    their empty twins when the workspace has no stations yet); Things, Locations and
+    FeaturesOfInterest are the stations themselves."""
+    thing_sql = things if stations else no_things
     sources = {
-        "HistoricalLocations": HISTORICAL_LOCATIONS if stations else NO_HISTORICAL_LOCATIONS,
-        "Things": things,
-        "Locations": things,
-        "FeaturesOfInterest": things,
-        "Datastreams": _datastreams(things),
+        "HistoricalLocations": historical if stations else no_historical,
+        "Things": thing_sql,
+        "Locations": thing_sql,
+        "FeaturesOfInterest": thing_sql,
+        "Datastreams": datastreams(thing_sql),
         "ObservedProperties": OBSERVED_PROPERTIES,
         "Sensors": SENSORS,
     }
@@ -186,20 +215,30 @@ def has_stations(conn: sqlite3.Connection) -> bool:
 #: The last observation of every series, kept in ``series`` itself by every batch
 #: (:mod:`liuyu.store.obs_batches`): one indexed table of a few thousand rows, whatever the
 #: number of observations.
-LATEST = (
-    "SELECT s.series_id, s.station_code, s.property_code, s.method, coalesce(s.unit, p.unit) AS unit, "
-    f"strftime({ISO}, s.time_last, 'unixepoch') AS time, s.last_value AS value, s.last_censor AS censor, "
-    "s.last_qc_flag AS qc_flag FROM series s LEFT JOIN observed_properties p ON p.code = s.property_code "
-    "WHERE s.n > 0"
-)
+def latest_sql(iso: Callable[[str], str] = _iso) -> str:
+    """The SELECT of :data:`LATEST` with the dialect's ISO time expression."""
+    return (
+        "SELECT s.series_id, s.station_code, s.property_code, s.method, coalesce(s.unit, p.unit) AS unit, "
+        f"{iso('s.time_last')} AS time, s.last_value AS value, s.last_censor AS censor, "
+        "s.last_qc_flag AS qc_flag FROM series s LEFT JOIN observed_properties p ON p.code = s.property_code "
+        "WHERE s.n > 0"
+    )
+
+
+LATEST = latest_sql()
 
 
 def latest_values(conn: sqlite3.Connection, station_code: str | None = None) -> list[dict[str, Any]]:
     """The last observation (time, value, censor, qc_flag) of every series, or of one station's."""
     obs_batches.ensure_schema(conn)
-    sql, params = LATEST, []
+    return latest_rows(conn, LATEST, station_code)
+
+
+def latest_rows(conn: Any, latest: str, station_code: str | None) -> list[dict[str, Any]]:
+    """Rows of ``latest`` (a dialect's :func:`latest_sql`), of one station's series or of all."""
+    sql, params = latest, []
     if station_code is not None:
         sql, params = sql + " AND s.station_code = ?", [station_code]
     cur = conn.execute(sql + " ORDER BY s.series_id", params)
-    names = [c[0] for c in cur.description]
+    names = [c[0] for c in cur.description or ()]
     return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]

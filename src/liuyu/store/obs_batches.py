@@ -146,6 +146,20 @@ def series_ids(conn: Any, frame: pd.DataFrame) -> np.ndarray:
     return lookup[combo]
 
 
+def in_stored_range(summary: pd.DataFrame, sid: np.ndarray, t: np.ndarray) -> np.ndarray | None:
+    """Which rows lie inside their series' stored [time_first, time_last] (only those can be stored
+    already); None when none do. ``summary``: series_id, time_first, time_last of non-empty series."""
+    if summary.empty or len(sid) == 0:
+        return None
+    top = int(max(summary["series_id"].max(), sid.max())) + 1
+    first = np.full(top, np.iinfo(np.int64).max)
+    last = np.full(top, np.iinfo(np.int64).min)
+    first[summary["series_id"].to_numpy(np.int64)] = summary["time_first"].to_numpy(np.int64)
+    last[summary["series_id"].to_numpy(np.int64)] = summary["time_last"].to_numpy(np.int64)
+    cand = (t >= first[sid]) & (t <= last[sid])
+    return cand if cand.any() else None
+
+
 def stored_keys(conn: sqlite3.Connection, sid: np.ndarray, t: np.ndarray) -> np.ndarray:
     """Keys of rows (revision 0) already stored among the candidates, reading only overlapping files.
 
@@ -153,16 +167,8 @@ def stored_keys(conn: sqlite3.Connection, sid: np.ndarray, t: np.ndarray) -> np.
     series/time bounds miss them are not read.
     """
     summary = pd.read_sql_query("SELECT series_id, time_first, time_last FROM series", conn)
-    summary = summary.dropna()
-    if summary.empty or len(sid) == 0:
-        return _EMPTY_I64
-    top = int(max(summary["series_id"].max(), sid.max())) + 1
-    first = np.full(top, np.iinfo(np.int64).max)
-    last = np.full(top, np.iinfo(np.int64).min)
-    first[summary["series_id"].to_numpy(np.int64)] = summary["time_first"].to_numpy(np.int64)
-    last[summary["series_id"].to_numpy(np.int64)] = summary["time_last"].to_numpy(np.int64)
-    cand = (t >= first[sid]) & (t <= last[sid])
-    if not cand.any():
+    cand = in_stored_range(summary.dropna(), sid, t)
+    if cand is None:
         return _EMPTY_I64
     cs, ct = sid[cand], t[cand]
     lo_s, hi_s, lo_t, hi_t = int(cs.min()), int(cs.max()), int(ct.min()), int(ct.max())
@@ -200,6 +206,17 @@ class Batch:
     @property
     def revisions(self) -> np.ndarray:
         return np.broadcast_to(np.asarray(self.revision, dtype=np.int32), self.sid.shape)
+
+    @property
+    def bounds(self) -> tuple[int, int, int, int, int]:
+        """(max revision, min and max series_id, min and max time): the batch's registry bounds."""
+        return (
+            int(self.revisions.max()),
+            int(self.sid.min()),
+            int(self.sid.max()),
+            int(self.t.min()),
+            int(self.t.max()),
+        )
 
     def table(self, batch_id: int) -> pa.Table:
         n = len(self.sid)
@@ -241,36 +258,15 @@ def _register(conn: sqlite3.Connection, batch_id: int, batch: Batch, name: str) 
     conn.execute(
         "UPDATE observation_batches SET file = ?, max_revision = ?, min_series = ?, max_series = ?, "
         "min_time = ?, max_time = ? WHERE batch_id = ?",
-        (
-            name,
-            int(batch.revisions.max()),
-            int(batch.sid.min()),
-            int(batch.sid.max()),
-            int(batch.t.min()),
-            int(batch.t.max()),
-            batch_id,
-        ),
+        (name, *batch.bounds, batch_id),
     )
     _update_summaries(conn, batch)
 
 
 def _update_summaries(conn: sqlite3.Connection, batch: Batch) -> None:
     """n, first, last and the last value of each series touched (rows sorted by series, time)."""
-    sid = batch.sid
-    starts = np.flatnonzero(np.r_[True, sid[1:] != sid[:-1]])
-    ends = np.r_[starts[1:], len(sid)] - 1
-    censor = batch.censor.take(pa.array(ends)).to_pylist()  # only the last row of each series
-    new_rows = np.add.reduceat((batch.revisions == 0).astype(np.int64), starts)
-    rows = zip(
-        new_rows.tolist(),
-        batch.t[starts].tolist(),
-        batch.t[ends].tolist(),
-        [None if np.isnan(v) else float(v) for v in batch.value[ends]],
-        censor,
-        batch.qc_flag[ends].astype(np.int64).tolist(),
-        sid[starts].tolist(),
-        strict=True,
-    )
+    sid, n, first, last, value, censor, qc_flag = summary_columns(batch)
+    rows = zip(n, first, last, value, censor, qc_flag, sid, strict=True)
     conn.executemany(
         "UPDATE series SET n = n + ?1, time_first = min(coalesce(time_first, ?2), ?2), "
         "last_value = CASE WHEN time_last IS NULL OR ?3 >= time_last THEN ?4 ELSE last_value END, "
@@ -278,4 +274,22 @@ def _update_summaries(conn: sqlite3.Connection, batch: Batch) -> None:
         "last_qc_flag = CASE WHEN time_last IS NULL OR ?3 >= time_last THEN ?6 ELSE last_qc_flag END, "
         "time_last = max(coalesce(time_last, ?3), ?3) WHERE series_id = ?7",
         rows,
+    )
+
+
+def summary_columns(batch: Batch) -> tuple[list[Any], ...]:
+    """Per series touched (rows sorted by series, time): series_id, new rows (revision 0), first
+    time, last time, and the last row's value, censor and qc_flag, as lists for an UPDATE."""
+    sid = batch.sid
+    starts = np.flatnonzero(np.r_[True, sid[1:] != sid[:-1]])
+    ends = np.r_[starts[1:], len(sid)] - 1
+    censor = batch.censor.take(pa.array(ends)).to_pylist()  # only the last row of each series
+    return (
+        sid[starts].tolist(),
+        np.add.reduceat((batch.revisions == 0).astype(np.int64), starts).tolist(),
+        batch.t[starts].tolist(),
+        batch.t[ends].tolist(),
+        [None if np.isnan(v) else float(v) for v in batch.value[ends]],
+        censor,
+        batch.qc_flag[ends].astype(np.int64).tolist(),
     )

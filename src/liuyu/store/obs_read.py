@@ -11,7 +11,7 @@ import pandas as pd
 from liuyu.errors import SchemaError
 from liuyu.store import obs_batches, obs_files
 
-__all__ = ["lab_months", "read_observations", "series_frame"]
+__all__ = ["lab_months", "read_observations", "series_frame", "time_conditions"]
 
 _COLUMNS = [
     "station_code",
@@ -34,6 +34,22 @@ def series_frame(conn: sqlite3.Connection, where: str = "", params: tuple[Any, .
     )
 
 
+def time_conditions(start: dt.datetime | None, end: dt.datetime | None) -> tuple[list[str], list[Any]]:
+    """SQL conditions (on ``o.phenomenon_time``, Unix seconds) for [start, end) and their values;
+    naive times are refused (local vs UTC is never guessed). The same on both stores."""
+    cond: list[str] = []
+    values: list[Any] = []
+    for op, when in ((">=", start), ("<", end)):
+        if when is not None:
+            if when.tzinfo is None:
+                raise SchemaError(
+                    "start/end must be timezone-aware", hint="pass e.g. datetime(..., tzinfo=UTC)"
+                )
+            cond.append(f"o.phenomenon_time {op} ?")
+            values.append(int(when.timestamp()))
+    return cond, values
+
+
 def read_observations(
     conn: sqlite3.Connection,
     *,
@@ -51,15 +67,7 @@ def read_observations(
             where.append(f"{col} = ?")
             params.append(val)
     series = series_frame(conn, f"WHERE {' AND '.join(where)}" if where else "", tuple(params))
-    cond, values = [], []
-    for op, when in ((">=", start), ("<", end)):
-        if when is not None:
-            if when.tzinfo is None:
-                raise SchemaError(
-                    "start/end must be timezone-aware", hint="pass e.g. datetime(..., tzinfo=UTC)"
-                )
-            cond.append(f"o.phenomenon_time {op} ?")
-            values.append(int(when.timestamp()))
+    cond, values = time_conditions(start, end)
     source = obs_files.source_for(conn, history=history)
     sql = (
         "SELECT s.station_code, s.property_code, s.method, o.phenomenon_time, o.value, o.censor, o.raw, "

@@ -10,37 +10,36 @@ only their registry rows are in the database.
 from __future__ import annotations
 
 import contextlib
-import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import geopandas as gpd
 import pandas as pd
 
 from liuyu.catalog import Category
-from liuyu.errors import StoreError, VersionError
-from liuyu.store import audit, gpkg_quarantine, pg_query, pg_schema
-from liuyu.store.base import LayerDiff, Provenance, Scope, VersionInfo, utc_now
-from liuyu.store.frames import content_hashes, feature_keys, geometry_wkb, normalize_frame
-from liuyu.store.gpkg import _version_info
-from liuyu.store.gpkg_query import valid_at
+from liuyu.errors import StoreError
+from liuyu.store import pg_query, pg_schema
+from liuyu.store.base import Scope
 from liuyu.store.gpkg_rasters import RasterTables
 from liuyu.store.pg_layers import PgLayerWriter, one, read_features, refuse_nul
 from liuyu.store.pg_network import PgNetworkTables
-from liuyu.store.query import FeatureQuery, FeatureRows, LayerExtent
-from liuyu.store.sqlconn import PgConn, read_frame
+from liuyu.store.query import LayerExtent
+from liuyu.store.sql_store import STORAGE_SRS, FeatureQueries, SqlStore
+from liuyu.store.sqlconn import PgConn
 
-STORAGE_SRS = 4490
+__all__ = ["STORAGE_SRS", "PostgisStore"]
 
 
-class PostgisStore(PgNetworkTables, RasterTables):
+class PostgisStore(SqlStore, PgNetworkTables, RasterTables):
     """A Liuyu workspace's store in one schema of a PostgreSQL database with PostGIS.
 
     ``conn`` is a :class:`PgConn` (autocommit; ``transaction()`` groups writes), with the
     workspace schema first on the search path, then ``public`` where PostGIS lives.
     """
+
+    _queries: ClassVar[FeatureQueries] = pg_query
 
     def __init__(self, conn: PgConn, schema: str, location: str, root: Path) -> None:
         self.schema = schema
@@ -110,129 +109,36 @@ class PostgisStore(PgNetworkTables, RasterTables):
             pg_schema.set_search_path(self.conn.raw, self.schema)
         return pg_schema.with_schema(self.location, schema)
 
-    # --- versions ----------------------------------------------------------------------------
-    def current_version(self, code: str) -> int | None:
-        row = self.conn.execute(
-            "SELECT max(version) FROM liuyu_versions WHERE category = ?", (code,)
-        ).fetchone()
-        return None if row is None or row[0] is None else int(row[0])
+    # --- what differs from the GeoPackage (the rest: sql_store.SqlStore) -------------------------
+    def _read_features(self, category: Category, **kwargs: Any) -> gpd.GeoDataFrame:
+        return read_features(self.conn, category, **kwargs)
 
-    def versions(self, code: str) -> list[VersionInfo]:
-        cur = self.conn.execute(
-            'SELECT category, version, created_at, "user", agency, jurisdiction, source_name, '
-            "source_checksum, licence, note, kind, scope, n_features, n_added, n_changed, n_removed, report "
-            "FROM liuyu_versions WHERE category = ? ORDER BY version",
-            (code,),
-        )
-        return [_version_info(row) for row in cur.fetchall()]
+    def _layer_writer(self, category: Category, scope: Scope | None) -> PgLayerWriter:
+        return PgLayerWriter(self, category, scope)  # type: ignore[arg-type]
 
-    def _check_version(self, code: str, version: int) -> None:
-        current = self.current_version(code)
-        if current is None or not 1 <= version <= current:
-            raise VersionError(
-                f"{code} has no version {version}",
-                hint=f"its versions are 1..{current}" if current else f"{code} has no versions yet",
-            )
-
-    def _record_version(self, conn: PgConn, info: VersionInfo) -> None:  # type: ignore[override]
-        p = info.provenance
-        conn.execute(
-            'INSERT INTO liuyu_versions (category, version, created_at, "user", agency, jurisdiction, '
-            "source_name, source_checksum, licence, note, kind, scope, n_features, n_added, n_changed, "
-            "n_removed, report) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                info.category,
-                info.version,
-                info.created_at,
-                p.user,
-                p.agency,
-                p.jurisdiction,
-                p.source_name,
-                p.source_checksum,
-                p.licence,
-                p.note,
-                p.kind,
-                info.scope,
-                info.n_features,
-                info.n_added,
-                info.n_changed,
-                info.n_removed,
-                None if p.report is None else json.dumps(p.report, ensure_ascii=False, default=str),
-            ),
-        )
-        audit.record_version(conn, info)
-
-    def _audit(
-        self,
-        conn: PgConn,
-        user: Any,
-        action: str,
-        target: str,
-        *,
-        detail: Any = None,
-        before: Any = None,
-        after: Any = None,
-    ) -> None:
-        audit.record(conn, user, action, target, detail=detail, before=before, after=after)
-
-    # --- layers --------------------------------------------------------------------------------
-    def write_layer(
-        self,
-        category: Category,
-        frame: gpd.GeoDataFrame,
-        provenance: Provenance,
-        *,
-        scope: Scope | None = None,
-    ) -> VersionInfo | None:
-        """Write ``frame`` as the new version of ``category``; None when nothing changed."""
-        if category.is_raster:
-            raise StoreError(f"{category.code} is a raster category", hint="use write_raster for it")
-        if frame.crs is None or frame.crs.to_epsg() != STORAGE_SRS:
-            raise StoreError(
-                f"{category.code}: features must be in EPSG:{STORAGE_SRS} to be stored (got {frame.crs})",
-                hint="reproject with liuyu.geo.to_crs (the ingest does this for you)",
-            )
-        norm = normalize_frame(frame, category)
+    def _check_frame(self, norm: pd.DataFrame, category: Category) -> None:
         refuse_nul(norm, category)
-        wkb = geometry_wkb(norm, category.geometry)
-        hashes = content_hashes(norm, wkb)
-        keys = feature_keys(norm, category, hashes)
-        writer = PgLayerWriter(self, category, scope)  # type: ignore[arg-type]
-        with self.transaction() as conn:
-            self._lock(conn, category.code)
-            return writer.write(conn, norm, wkb, keys, hashes, provenance)  # type: ignore[arg-type]
 
-    def read_layer(
-        self,
-        category: Category,
-        *,
-        version: int | None = None,
-        bbox: tuple[float, float, float, float] | None = None,
-        jurisdiction: str | None = None,
-    ) -> gpd.GeoDataFrame:
-        if version is not None:
-            self._check_version(category.code, version)
-        return read_features(self.conn, category, version=version, bbox=bbox, jurisdiction=jurisdiction)
-
-    def count(self, category: Category, *, version: int | None = None) -> int:
-        where, params = valid_at(version)
-        return int(one(self.conn, f'SELECT count(*) FROM "{category.code}" WHERE {where}', params)[0])
-
-    # --- feature queries: see pg_query ----------------------------------------------------------
-    def query_features(self, category: Category, query: FeatureQuery, *, count: bool = False) -> FeatureRows:
-        if query.version is not None:
-            self._check_version(category.code, query.version)
-        return pg_query.query_features(self.conn, category, query, count=count)
-
-    def count_features(self, category: Category, query: FeatureQuery) -> int:
-        if query.version is not None:
-            self._check_version(category.code, query.version)
-        return pg_query.count_features(self.conn, category, query)
-
-    def get_feature(self, category: Category, key: str, *, version: int | None = None) -> FeatureRows | None:
-        if version is not None:
-            self._check_version(category.code, version)
-        return pg_query.get_feature(self.conn, category, key, version=version)
+    def _copy_back(self, conn: Any, t: str, new: int, to_version: int) -> int:
+        """PostgreSQL is given the fids (max + 1, ... in the old rows' order) that SQLite would pick."""
+        cols = [
+            r[0]
+            for r in conn.execute(
+                "SELECT attname FROM pg_attribute WHERE attrelid = CAST(? AS regclass) AND attnum > 0 "
+                "AND NOT attisdropped ORDER BY attnum",
+                (f'"{t}"',),
+            )
+            if r[0] not in ("fid", "version_from", "version_to")
+        ]
+        collist = ", ".join(f'"{c}"' for c in cols)
+        start = int(one(conn, f'SELECT coalesce(max(fid), 0) FROM "{t}"')[0])
+        n_back: int = conn.execute(
+            f'INSERT INTO "{t}" (fid, {collist}, version_from) '
+            f'SELECT ? + row_number() OVER (ORDER BY fid), {collist}, ? FROM "{t}" '
+            "WHERE version_from <= ? AND version_to IS NOT NULL AND version_to > ?",
+            (start, new, to_version, to_version),
+        ).rowcount
+        return n_back
 
     def layer_extent(self, category: Category) -> LayerExtent:
         """Worked out once per version of the layer (ST_Extent reads the whole current layer)."""
@@ -243,106 +149,3 @@ class PostgisStore(PgNetworkTables, RasterTables):
         extent = pg_query.layer_extent(self.conn, category)
         self._extents[category.code] = (stamp, extent)
         return extent
-
-    def _keys_at(self, code: str, version: int) -> pd.DataFrame:
-        where, params = valid_at(version)
-        frame = read_frame(self.conn, f'SELECT feature_key, content_hash FROM "{code}" WHERE {where}', params)
-        return frame.reindex(columns=["feature_key", "content_hash"]).set_index("feature_key")
-
-    def diff(self, category: Category, from_version: int, to_version: int) -> LayerDiff:
-        for v in (from_version, to_version):
-            self._check_version(category.code, v)
-        a = self._keys_at(category.code, from_version)
-        b = self._keys_at(category.code, to_version)
-        both = a.index.intersection(b.index)
-        changed = both[a.loc[both, "content_hash"].to_numpy() != b.loc[both, "content_hash"].to_numpy()]
-        return LayerDiff(
-            category.code,
-            from_version,
-            to_version,
-            added=sorted(b.index.difference(a.index)),
-            removed=sorted(a.index.difference(b.index)),
-            changed=sorted(changed),
-        )
-
-    def rollback(self, category: Category, to_version: int, provenance: Provenance) -> VersionInfo:
-        """A new version whose content equals ``to_version``; history is kept, nothing deleted."""
-        self._check_version(category.code, to_version)
-        t = category.code
-        with self.transaction() as conn:
-            self._lock(conn, t)
-            new = (self.current_version(t) or 0) + 1
-            n_retire = conn.execute(
-                f'UPDATE "{t}" SET version_to = ? WHERE version_to IS NULL AND version_from > ?',
-                (new, to_version),
-            ).rowcount
-            cols = [
-                r[0]
-                for r in conn.execute(
-                    "SELECT attname FROM pg_attribute WHERE attrelid = CAST(? AS regclass) AND attnum > 0 "
-                    "AND NOT attisdropped ORDER BY attnum",
-                    (f'"{t}"',),
-                )
-                if r[0] not in ("fid", "version_from", "version_to")
-            ]
-            collist = ", ".join(f'"{c}"' for c in cols)
-            start = int(one(conn, f'SELECT coalesce(max(fid), 0) FROM "{t}"')[0])
-            n_back = conn.execute(
-                f'INSERT INTO "{t}" (fid, {collist}, version_from) '
-                f'SELECT ? + row_number() OVER (ORDER BY fid), {collist}, ? FROM "{t}" '
-                "WHERE version_from <= ? AND version_to IS NOT NULL AND version_to > ?",
-                (start, new, to_version, to_version),
-            ).rowcount
-            total = one(conn, f'SELECT count(*) FROM "{t}" WHERE version_to IS NULL')[0]
-            prov = Provenance(
-                **{
-                    **provenance.__dict__,
-                    "kind": "rollback",
-                    "note": provenance.note or f"rollback to version {to_version}",
-                }
-            )
-            info = VersionInfo(t, new, utc_now(), prov, int(total), int(n_back), 0, int(n_retire))
-            self._record_version(conn, info)
-        return info
-
-    # --- quarantine: the shared module, portable SQL --------------------------------------------
-    def add_quarantine(self, records: pd.DataFrame, *, user: str = "liuyu") -> int:
-        return gpkg_quarantine.add_atomically(self, records, user)
-
-    def quarantine(
-        self,
-        *,
-        ingest_id: str | None = None,
-        category: str | None = None,
-        record_id: int | None = None,
-        limit: int | None = None,
-    ) -> pd.DataFrame:
-        return gpkg_quarantine.read(
-            self.conn,
-            ingest_id=ingest_id,
-            category=category,
-            record_id=record_id,
-            limit=limit,
-        )
-
-    def quarantine_summary(self, *, category: str | None = None) -> pd.DataFrame:
-        return gpkg_quarantine.summary(self.conn, category=category)
-
-    # --- audit -----------------------------------------------------------------------------------
-    def audit_log(
-        self,
-        *,
-        target: str | None = None,
-        limit: int | None = 1000,
-        user: str | None = None,
-        action: str | None = None,
-        since: str | None = None,
-        until: str | None = None,
-    ) -> pd.DataFrame:
-        """Audit entries newest first (see :func:`liuyu.store.audit.query` for the filters)."""
-        return audit.query(
-            self.conn, target=target, limit=limit, user=user, action=action, since=since, until=until
-        )
-
-
-__all__ = ["PostgisStore"]

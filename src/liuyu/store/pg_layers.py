@@ -20,7 +20,7 @@ from shapely.geometry.base import BaseGeometry
 from liuyu.catalog import Category
 from liuyu.errors import SchemaError
 from liuyu.store.frames import _coerce
-from liuyu.store.gpkg_layers import LayerWriter, _column
+from liuyu.store.gpkg_layers import LayerWriter, _column, feature_columns, feature_frame, feature_where
 
 if TYPE_CHECKING:
     from liuyu.store.sqlconn import PgConn
@@ -204,34 +204,11 @@ def read_features(
 ) -> gpd.GeoDataFrame:
     """Features valid at ``version`` (current when None), optionally in a bbox (via the GiST index)."""
     t = category.code
-    where = (
-        ["version_to IS NULL"]
-        if version is None
-        else ["version_from <= ? AND (version_to IS NULL OR version_to > ?)"]
-    )
-    params: list[Any] = [] if version is None else [version, version]
-    if bbox is not None:
-        box, bparams = envelope(bbox)
-        where.append(f"geom && {box}")
-        params += bparams
-    if jurisdiction is not None:
-        where.append("jurisdiction = ?")
-        params.append(jurisdiction)
+    box = None if bbox is None else envelope(bbox)
+    where, params = feature_where(version, (f"geom && {box[0]}", box[1]) if box else None, jurisdiction)
     fields = category.field_names
-    cols = ", ".join(
-        [
-            "fid",
-            "ST_AsBinary(geom) AS geom",
-            "feature_key",
-            "version_from",
-            "jurisdiction",
-            "extra",
-            *(f'"{f}"' for f in fields),
-        ]
-    )
-    rows = conn.execute(
-        f'SELECT {cols} FROM "{t}" WHERE {" AND ".join(where)} ORDER BY fid', params
-    ).fetchall()
+    cols = feature_columns(category, "ST_AsBinary(geom) AS geom")
+    rows = conn.execute(f'SELECT {cols} FROM "{t}" WHERE {where} ORDER BY fid', params).fetchall()
     # one object array per column, straight from the rows: text comes back as str/None already
     # (no per-column type inference), the other types go through the shared coercion
     data = _object_columns(rows, 6 + len(fields))
@@ -248,8 +225,4 @@ def read_features(
         columns[f.name] = (
             pd.Series(values, dtype=object) if text else _coerce(pd.Series(values), f.type, f.name)
         )
-    df = pd.DataFrame(columns)
-    df = df.set_index("fid")
-    return gpd.GeoDataFrame(
-        df, geometry=gpd.GeoSeries(geoms, index=df.index, crs=f"EPSG:{SRS}"), crs=f"EPSG:{SRS}"
-    )
+    return feature_frame(pd.DataFrame(columns), geoms)

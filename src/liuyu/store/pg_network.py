@@ -18,10 +18,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from liuyu.errors import SchemaError
-from liuyu.store import obs_batches, obs_revise, pg_obs
+from liuyu.store import obs_batches, obs_read, obs_revise, pg_obs
 from liuyu.store.base import Provenance, utc_now
-from liuyu.store.gpkg_network import _runs, new_rows, prepare, qc_flags, text_column
+from liuyu.store.gpkg_network import PropertyTables, audit_append, new_batch_rows, new_rows, prepare
 from liuyu.store.sqlconn import PgConn, read_frame
 
 __all__ = ["PG_DDL", "PG_REVISIONS", "PgNetworkTables", "copy_observation_rows"]
@@ -88,15 +87,8 @@ def stored_keys(conn: PgConn, sid: np.ndarray, t: np.ndarray) -> np.ndarray:
     """Keys of rows (revision 0) already stored among the candidates: only rows inside their
     series' stored [first, last] can be, and only those series and that time range are read."""
     summary = read_frame(conn, "SELECT series_id, time_first, time_last FROM series WHERE n > 0")
-    if summary.empty or len(sid) == 0:
-        return np.zeros(0, dtype=np.int64)
-    top = int(max(summary["series_id"].max(), sid.max())) + 1
-    first = np.full(top, np.iinfo(np.int64).max)
-    last = np.full(top, np.iinfo(np.int64).min)
-    first[summary["series_id"].to_numpy(np.int64)] = summary["time_first"].to_numpy(np.int64)
-    last[summary["series_id"].to_numpy(np.int64)] = summary["time_last"].to_numpy(np.int64)
-    cand = (t >= first[sid]) & (t <= last[sid])
-    if not cand.any():
+    cand = obs_batches.in_stored_range(summary, sid, t)
+    if cand is None:
         return np.zeros(0, dtype=np.int64)
     cs, ct = sid[cand], t[cand]
     got = pg_obs.frame_of(
@@ -191,38 +183,12 @@ def copy_observation_rows(conn: PgConn, rows: pa.Table | pd.DataFrame) -> int:
     return pg_obs.copy_table(conn, table)
 
 
-class PgNetworkTables:
+class PgNetworkTables(PropertyTables):
     """Mixin for PostgisStore: the station network in the workspace's schema."""
 
     conn: PgConn
     transaction: Callable[[], contextlib.AbstractContextManager[PgConn]]
     _audit: Callable[..., None]
-
-    def upsert_properties(self, properties: pd.DataFrame) -> int:
-        cols = ["code", "name_zh", "name_en", "unit", "definition", "aliases"]
-        frame = (
-            properties.reindex(columns=cols)
-            .astype(object)
-            .where(properties.reindex(columns=cols).notna(), None)
-        )
-        with self.transaction() as conn:
-            had = {r[0] for r in conn.execute("SELECT code FROM observed_properties").fetchall()}
-            conn.executemany(
-                "INSERT INTO observed_properties VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(code) DO UPDATE SET "
-                "name_zh=excluded.name_zh, name_en=excluded.name_en, unit=excluded.unit, "
-                "definition=excluded.definition, aliases=excluded.aliases",
-                frame.itertuples(index=False, name=None),
-            )
-            codes = set(frame["code"])
-            self._audit(
-                conn,
-                "liuyu",
-                "properties.upsert",
-                "observed_properties",
-                before={"n": len(had)},
-                after={"n": len(had | codes), "added": sorted(codes - had), "updated": len(codes & had)},
-            )
-        return len(frame)
 
     def append_observations(self, observations: pd.DataFrame, provenance: Provenance) -> int:
         """Add observations in one batch (COPY); rows already stored for the same series and time
@@ -233,25 +199,11 @@ class PgNetworkTables:
             pg_obs.lock_writers(conn)
             sid = obs_batches.series_ids(conn, obs)
             take, inserted = new_rows(obs_batches.keys(sid, seconds), stored_keys(conn, sid, seconds))
-            batch = obs_batches.Batch(
-                sid=sid[take],
-                t=seconds[take],
-                value=pd.to_numeric(obs["value"], errors="coerce").to_numpy(dtype="float64")[take],
-                censor=text_column(obs["censor"], take, blank_is_null=True),
-                raw=text_column(obs["raw"], take, blank_is_null=False),
-                qc_flag=qc_flags(observations)[take],
-            )
+            batch = new_batch_rows(obs, observations, sid, seconds, take)
             batch_id = new_batch(conn, provenance, inserted)
             pg_obs.copy_batch(conn, batch_id, batch)
             pg_obs.register(conn, batch_id, batch)
-            self._audit(
-                conn,
-                provenance.user,
-                "observations.append",
-                f"batch:{batch_id}",
-                detail={"rows_in": len(obs), "inserted": inserted, "source": provenance.source_name},
-                after={"batch": batch_id, "rows": inserted, "series": _runs(batch.sid)},
-            )
+            audit_append(self._audit, conn, provenance, len(obs), inserted, batch_id, batch)
         return inserted
 
     def read_observations(
@@ -270,14 +222,9 @@ class PgNetworkTables:
             if val is not None:
                 where.append(f"{col} = ?")
                 params.append(val)
-        for op, when in ((">=", start), ("<", end)):
-            if when is not None:
-                if when.tzinfo is None:
-                    raise SchemaError(
-                        "start/end must be timezone-aware", hint="pass e.g. datetime(..., tzinfo=UTC)"
-                    )
-                where.append(f"o.phenomenon_time {op} ?")
-                params.append(int(when.timestamp()))
+        cond, values = obs_read.time_conditions(start, end)
+        where += cond
+        params += values
         if not history and has_revisions(self.conn):
             where.append(LATEST)
         df = pg_obs.frame_of(

@@ -29,7 +29,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 from psycopg import ClientCursor
 
-from liuyu.store.obs_batches import Batch
+from liuyu.store.obs_batches import Batch, summary_columns
 from liuyu.store.sqlconn import PgConn
 
 __all__ = [
@@ -170,14 +170,7 @@ def register(conn: PgConn, batch_id: int, batch: Batch) -> None:
     conn.execute(
         "UPDATE observation_batches SET max_revision = ?, min_series = ?, max_series = ?, "
         "min_time = ?, max_time = ? WHERE batch_id = ?",
-        (
-            int(batch.revisions.max()),
-            int(batch.sid.min()),
-            int(batch.sid.max()),
-            int(batch.t.min()),
-            int(batch.t.max()),
-            batch_id,
-        ),
+        (*batch.bounds, batch_id),
     )
     update_summaries(conn, batch)
 
@@ -185,13 +178,6 @@ def register(conn: PgConn, batch_id: int, batch: Batch) -> None:
 def update_summaries(conn: PgConn, batch: Batch) -> None:
     """n, first, last and the last value of each series touched, in one UPDATE over arrays
     (the rule of :func:`liuyu.store.obs_batches._update_summaries`: rows sorted by series, time)."""
-    sid = batch.sid
-    starts = np.flatnonzero(np.r_[True, sid[1:] != sid[:-1]])
-    ends = np.r_[starts[1:], len(sid)] - 1
-    censor = batch.censor.take(pa.array(ends))
-    if pa.types.is_dictionary(censor.type):
-        censor = censor.cast(pa.string())
-    last = batch.value[ends]
     conn.raw.execute(
         "UPDATE series s SET n = s.n + u.n, time_first = LEAST(coalesce(s.time_first, u.tf), u.tf), "
         f"last_value = CASE WHEN {_NEWER} THEN u.lv ELSE s.last_value END, "
@@ -200,15 +186,7 @@ def update_summaries(conn: PgConn, batch: Batch) -> None:
         "time_last = GREATEST(coalesce(s.time_last, u.tl), u.tl) "
         "FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[], %s::float8[], %s::text[], "
         "%s::bigint[]) AS u(sid, n, tf, tl, lv, lc, lq) WHERE s.series_id = u.sid",
-        (
-            sid[starts].tolist(),
-            np.add.reduceat((batch.revisions == 0).astype(np.int64), starts).tolist(),
-            batch.t[starts].tolist(),
-            batch.t[ends].tolist(),
-            [None if np.isnan(v) else float(v) for v in last],
-            censor.to_pylist(),
-            batch.qc_flag[ends].astype(np.int64).tolist(),
-        ),
+        summary_columns(batch),
     )
 
 

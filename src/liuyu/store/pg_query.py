@@ -19,7 +19,7 @@ import shapely
 
 from liuyu.catalog import Category
 from liuyu.errors import StoreError
-from liuyu.store.gpkg_query import property_columns, valid_at
+from liuyu.store.gpkg_query import count_matching, page_params, property_columns, valid_at
 from liuyu.store.pg_layers import SRS, one
 from liuyu.store.query import (
     And,
@@ -40,7 +40,6 @@ from liuyu.store.query import (
 )
 from liuyu.store.sqlconn import PgConn
 
-_INT64 = 2**63 - 1
 _COMPARE_OPS = frozenset({"=", "<>", "<", "<=", ">", ">="})
 _RELATIONS = {
     "intersects": "ST_Intersects",
@@ -234,30 +233,17 @@ def query_features(
     """One page of the features matching ``query``, in fid order (stable across pages)."""
     with _snapshot(conn, enabled=count):
         where, params = _where(category, query)
-        page = [*params, min(max(query.limit, 0), _INT64), min(max(query.offset, 0), _INT64)]
+        page = page_params(params, query)
         rows = _rows(conn, category, where, page, "ORDER BY fid LIMIT ? OFFSET ?", extra=False)
         if count:
-            rows.number_matched = _count(conn, category, query, where, params)
+            rows.number_matched = count_matching(conn, category, query, where, params)
     return rows
 
 
 def count_features(conn: PgConn, category: Category, query: FeatureQuery) -> int:
     """How many features match ``query`` (paging ignored)."""
     where, params = ("", []) if query.where is None else _where(category, query)
-    return _count(conn, category, query, where, params)
-
-
-def _count(conn: PgConn, category: Category, query: FeatureQuery, where: str, params: list[Any]) -> int:
-    """Unfiltered: the count recorded with the version (no scan); filtered: one COUNT(*)."""
-    if query.where is None:
-        sql = "SELECT n_features FROM liuyu_versions WHERE category = ? AND version = "
-        sql += (
-            "(SELECT max(version) FROM liuyu_versions WHERE category = ?)" if query.version is None else "?"
-        )
-        extra = [category.code] if query.version is None else [query.version]
-        found = conn.execute(sql, [category.code, *extra]).fetchone()
-        return 0 if found is None else int(found[0])
-    return int(one(conn, f'SELECT count(*) FROM "{category.code}" WHERE {where}', params)[0])
+    return count_matching(conn, category, query, where, params)
 
 
 def get_feature(

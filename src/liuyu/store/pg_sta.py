@@ -25,6 +25,14 @@ import psycopg
 
 from liuyu.errors import SchemaError
 from liuyu.store import sta_cursor
+from liuyu.store.gpkg_sta import (
+    THINGS,
+    datastreams_sql,
+    entity_source,
+    latest_rows,
+    latest_sql,
+    next_cursor,
+)
 from liuyu.store.pg_network import LATEST as LATEST_REVISION
 from liuyu.store.pg_network import has_revisions
 from liuyu.store.pg_obs import scalar
@@ -38,13 +46,8 @@ def _iso(seconds: str) -> str:
     return f"""to_char(to_timestamp({seconds}) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')"""
 
 
-#: Current stations; a Thing's id is the first fid its station code ever had, so it outlives versions.
-#: ``geom`` stays a PostGIS geometry here (the spatial filters need it); rows carry it as WKB.
-THINGS = (
-    "SELECT (SELECT min(a.fid) FROM stations a WHERE a.feature_key = s.feature_key) AS id, "
-    "s.code, s.name, s.kind, s.agency, s.river, s.role, s.water_type, s.target_class, "
-    "s.jurisdiction, s.geom FROM stations s WHERE s.version_to IS NULL"
-)
+#: ``THINGS`` is the GeoPackage's SQL: ``geom`` stays a PostGIS geometry here (the spatial filters
+#: need it); rows carry it as WKB.
 NO_THINGS = (
     "SELECT NULL::bigint AS id, NULL::text AS code, NULL::text AS name, NULL::text AS kind, "
     "NULL::text AS agency, NULL::text AS river, NULL::text AS role, NULL::text AS water_type, "
@@ -62,24 +65,6 @@ NO_HISTORICAL_LOCATIONS = (
     "SELECT NULL::bigint AS id, NULL::bigint AS thing_id, NULL::bigint AS time, NULL::text AS time_iso "
     "WHERE false"
 )
-OBSERVED_PROPERTIES = (
-    "SELECT code AS id, name_en AS name, name_zh, unit, definition, aliases FROM observed_properties"
-)
-SENSORS = "SELECT DISTINCT coalesce(nullif(method, ''), 'unspecified') AS id, method AS name FROM series"
-
-
-def _datastreams(things: str) -> str:
-    """One Datastream per series, named after its station, property and method; its time range."""
-    return (
-        "SELECT d.series_id AS id, d.station_code, d.property_code, d.method, "
-        "coalesce(nullif(d.method, ''), 'unspecified') AS sensor_id, coalesce(d.unit, p.unit) AS unit, "
-        "coalesce(t.name, d.station_code) || ' · ' || coalesce(p.name_en, d.property_code) "
-        "|| ' (' || coalesce(nullif(d.method, ''), 'unspecified') || ')' AS name, "
-        "p.name_en AS property_name, p.name_zh AS property_name_zh, t.id AS thing_id, "
-        f"{_iso('d.time_first')} AS time_first, {_iso('d.time_last')} AS time_last "
-        "FROM series d LEFT JOIN observed_properties p ON p.code = d.property_code "
-        f"LEFT JOIN ({things}) t ON t.code = d.station_code"
-    )
 
 
 def _observations(latest: bool) -> str:
@@ -101,18 +86,15 @@ def _source(conn: PgConn, entity_set: str) -> str:
     """The SELECT behind one entity set."""
     if entity_set == "Observations":
         return _observations(has_revisions(conn))
-    stations = has_stations(conn)
-    things = THINGS if stations else NO_THINGS
-    sources = {
-        "HistoricalLocations": HISTORICAL_LOCATIONS if stations else NO_HISTORICAL_LOCATIONS,
-        "Things": things,
-        "Locations": things,
-        "FeaturesOfInterest": things,
-        "Datastreams": _datastreams(things),
-        "ObservedProperties": OBSERVED_PROPERTIES,
-        "Sensors": SENSORS,
-    }
-    return sources[entity_set]
+    return entity_source(
+        entity_set,
+        has_stations(conn),
+        things=THINGS,
+        no_things=NO_THINGS,
+        historical=HISTORICAL_LOCATIONS,
+        no_historical=NO_HISTORICAL_LOCATIONS,
+        datastreams=lambda things: datastreams_sql(things, _iso),
+    )
 
 
 _TERM = re.compile(r"^\s*(.+?)\s+(ASC|DESC)\s*$", re.IGNORECASE)
@@ -183,25 +165,10 @@ def count_entities(conn: PgConn, entity_set: str, where: Sequence[str], params: 
     return int(scalar(_run(conn, sql, params)))
 
 
-def next_cursor(rows: Sequence[dict[str, Any]], order: Sequence[str]) -> str | None:
-    """The ``$skiptoken`` of the page after ``rows`` (ordered by ``order``), or None if none fits."""
-    return sta_cursor.encode_cursor(rows[-1], order) if rows else None
-
-
 #: The last observation of every series, kept in ``series`` by every batch (see pg_obs.register).
-LATEST = (
-    "SELECT s.series_id, s.station_code, s.property_code, s.method, coalesce(s.unit, p.unit) AS unit, "
-    f"{_iso('s.time_last')} AS time, s.last_value AS value, s.last_censor AS censor, "
-    "s.last_qc_flag AS qc_flag FROM series s LEFT JOIN observed_properties p ON p.code = s.property_code "
-    "WHERE s.n > 0"
-)
+LATEST = latest_sql(_iso)
 
 
 def latest_values(conn: PgConn, station_code: str | None = None) -> list[dict[str, Any]]:
     """The last observation (time, value, censor, qc_flag) of every series, or of one station's."""
-    sql, params = LATEST, []
-    if station_code is not None:
-        sql, params = sql + " AND s.station_code = ?", [station_code]
-    cur = conn.execute(sql + " ORDER BY s.series_id", params)
-    names = [c[0] for c in cur.description or ()]
-    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+    return latest_rows(conn, LATEST, station_code)
