@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_sensorthings import STA, client, ws_root  # noqa: F401 (fixtures)
@@ -43,7 +45,13 @@ options = st.dictionaries(st.sampled_from(sorted(VALUES)), st.just(None), max_si
 )
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+@settings(
+    max_examples=400,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    database=None,
+    derandomize=not os.environ.get("LIUYU_FUZZ_RANDOM"),  # CI replays; LIUYU_FUZZ_RANDOM=1 explores anew
+)
 @given(path=path, params=options)
 def test_no_server_errors(client, path, params):  # noqa: F811
     r = client.get(f"{STA}/{path}", params=params)

@@ -18,6 +18,15 @@ def column_titles(cat: Category) -> list[tuple[str, str]]:
     return [*titles, ("jurisdiction", "管辖 Jurisdiction")]
 
 
+#: shapely names the colour argument after what it paints: lines are stroked, areas and points filled.
+_COLOUR_ARG = {"LineString": "stroke_color", "MultiLineString": "stroke_color", "GeometryCollection": "color"}
+
+
+def _svg(geom: shapely.Geometry, scale: float) -> str:
+    arg = _COLOUR_ARG.get(geom.geom_type, "fill_color")
+    return str(geom.svg(scale_factor=scale, **{arg: "#3b82f6"}))
+
+
 def svg_sketch(geoms: np.ndarray) -> str | None:
     """An inline SVG drawing of the geometries (storage CRS, lon/lat), or None when there are none.
 
@@ -32,7 +41,7 @@ def svg_sketch(geoms: np.ndarray) -> str | None:
     w, h = max((x1 - x0) * k, 1e-6), max(y1 - y0, 1e-6)
     pad = 0.03 * max(w, h)
     scale = max(w, h) / 250
-    shapes = "".join(g.svg(scale_factor=scale, fill_color="#3b82f6") for g in present.tolist())
+    shapes = "".join(_svg(g, scale) for g in present.tolist())
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="features sketch" '
         f'viewBox="{x0 * k - pad} {-y1 - pad} {w + 2 * pad} {h + 2 * pad}" '
