@@ -11,7 +11,14 @@ import pandas as pd
 from liuyu.errors import SchemaError
 from liuyu.store import obs_batches, obs_files
 
-__all__ = ["lab_months", "read_observations", "series_frame", "time_conditions"]
+__all__ = [
+    "finish_frame",
+    "lab_months",
+    "read_observations",
+    "series_conditions",
+    "series_frame",
+    "time_conditions",
+]
 
 _COLUMNS = [
     "station_code",
@@ -32,6 +39,29 @@ def series_frame(conn: sqlite3.Connection, where: str = "", params: tuple[Any, .
     return pd.read_sql_query(
         f"SELECT series_id, station_code, property_code, method FROM series {where}", conn, params=params
     )
+
+
+def series_conditions(
+    station_code: str | None, property_code: str | None, alias: str = ""
+) -> tuple[list[str], list[Any]]:
+    """SQL conditions on the ``series`` columns (``alias`` e.g. "s.") and their values; both stores."""
+    cond: list[str] = []
+    values: list[Any] = []
+    for col, val in (("station_code", station_code), ("property_code", property_code)):
+        if val is not None:
+            cond.append(f"{alias}{col} = ?")
+            values.append(val)
+    return cond, values
+
+
+def finish_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """The observations frame both stores return: fixed columns, None (not NaN) for missing text,
+    UTC timestamps from the stored Unix seconds."""
+    df = df.reindex(columns=_COLUMNS)
+    for col in ("censor", "raw"):
+        df[col] = df[col].astype(object).where(df[col].notna(), None)
+    df["phenomenon_time"] = pd.to_datetime(df["phenomenon_time"].astype("int64"), unit="s", utc=True)
+    return df
 
 
 def time_conditions(start: dt.datetime | None, end: dt.datetime | None) -> tuple[list[str], list[Any]]:
@@ -61,11 +91,7 @@ def read_observations(
 ) -> pd.DataFrame:
     """Observations ordered by series and time: the latest revision of each, or all (``history``)."""
     obs_batches.ensure_schema(conn)
-    where, params = [], []
-    for col, val in (("station_code", station_code), ("property_code", property_code)):
-        if val is not None:
-            where.append(f"{col} = ?")
-            params.append(val)
+    where, params = series_conditions(station_code, property_code)
     series = series_frame(conn, f"WHERE {' AND '.join(where)}" if where else "", tuple(params))
     cond, values = time_conditions(start, end)
     source = obs_files.source_for(conn, history=history)
@@ -75,12 +101,7 @@ def read_observations(
         f"CAST(o.batch_id AS BIGINT) AS batch_id FROM {source} o JOIN series_ s USING (series_id) "
         f"WHERE {' AND '.join(cond) or 'true'} ORDER BY o.series_id, o.phenomenon_time, o.revision"
     )
-    df = obs_files.query(sql, values, {"series_": series}).df()
-    df = df.reindex(columns=_COLUMNS)
-    for col in ("censor", "raw"):
-        df[col] = df[col].astype(object).where(df[col].notna(), None)
-    df["phenomenon_time"] = pd.to_datetime(df["phenomenon_time"].astype("int64"), unit="s", utc=True)
-    return df
+    return finish_frame(obs_files.query(sql, values, {"series_": series}).df())
 
 
 def lab_months(conn: sqlite3.Connection, method: str, offset_seconds: int) -> list[str]:

@@ -216,12 +216,7 @@ class PgNetworkTables(PropertyTables):
         history: bool = False,
     ) -> pd.DataFrame:
         """Stored observations, the latest revision of each (series, time); ``history`` gives all."""
-        where: list[str] = []
-        params: list[Any] = []
-        for col, val in (("s.station_code", station_code), ("s.property_code", property_code)):
-            if val is not None:
-                where.append(f"{col} = ?")
-                params.append(val)
+        where, params = obs_read.series_conditions(station_code, property_code, "s.")
         cond, values = obs_read.time_conditions(start, end)
         where += cond
         params += values
@@ -236,10 +231,7 @@ class PgNetworkTables(PropertyTables):
             params,
             _OBS_TYPES,
         )
-        for col in ("censor", "raw"):
-            df[col] = df[col].astype(object).where(df[col].notna(), None)
-        df["phenomenon_time"] = pd.to_datetime(df["phenomenon_time"].astype("int64"), unit="s", utc=True)
-        return df
+        return obs_read.finish_frame(df)
 
     def correct_observations(self, corrections: pd.DataFrame, *, user: str = "liuyu") -> int:
         """Corrected values as new revisions (the old kept), each audited with its reason."""
