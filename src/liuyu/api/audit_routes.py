@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from liuyu.api.app import ogc_exception
 from liuyu.api.deps import workspace
 from liuyu.store import audit
+from liuyu.store.gpkg_tables import sql_conn
 
 router = APIRouter(prefix="/api", tags=["Audit"])
 MAX_LIMIT = 10_000
@@ -57,7 +58,7 @@ def audit_log(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size")] = 100,
     offset: Annotated[int, Query(ge=0, le=10_000_000, description="Entries to skip")] = 0,
 ) -> Any:
-    conn = workspace(request).store.conn  # type: ignore[attr-defined]
+    conn = sql_conn(workspace(request).store)
     try:
         frame = audit.query(
             conn,

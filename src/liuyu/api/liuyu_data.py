@@ -25,11 +25,6 @@ SEARCH_FIELDS = ("name", "code")
 BBox = tuple[float, float, float, float]
 
 
-def store_conn(ws: Workspace) -> Any:
-    """The SQL connection of the workspace's store, either backend (see gpkg_tables.sql_conn)."""
-    return gpkg_tables.sql_conn(ws.store)
-
-
 def searchable_categories() -> list[Category]:
     """Vector categories with a name or a code field, in catalogue order."""
     return [
@@ -207,7 +202,7 @@ def station_series(ws: Workspace, code: str) -> list[dict[str, Any]]:
     Counts distinct times, so corrected values (new revisions) are not counted twice; the counts
     and times are the summary each batch keeps in ``series`` (the values are in Parquet files).
     """
-    conn = ws.store.conn  # type: ignore[attr-defined]  # portable SQL: GeoPackage or PostGIS
+    conn = gpkg_tables.sql_conn(ws.store)  # portable SQL: GeoPackage or PostGIS
     if dialect(conn) == "sqlite":
         obs_batches.ensure_schema(conn)
     rows = conn.execute(

@@ -14,6 +14,7 @@ from liuyu.api.app import ogc_exception
 from liuyu.api.deps import workspace
 from liuyu.api.security import may_see
 from liuyu.catalog import get_category
+from liuyu.store.gpkg_tables import sql_conn
 from liuyu.workspace import Workspace
 
 router = APIRouter(prefix="/api", tags=["Liuyu"])
@@ -154,7 +155,7 @@ def search(
     limit: Annotated[int, Query(ge=1, le=100, description="Most hits returned")] = 20,
 ) -> dict[str, Any]:
     """Current features of every category with a name or code field; exact matches first."""
-    return {"query": q, "hits": liuyu_data.search_features(liuyu_data.store_conn(ws), q, limit)}
+    return {"query": q, "hits": liuyu_data.search_features(sql_conn(ws.store), q, limit)}
 
 
 # --- /api/labels -------------------------------------------------------------------------------
